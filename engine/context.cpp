@@ -1,0 +1,83 @@
+#include "engine/context.h"
+
+#include "engine/cuda_backend.h"
+#include "engine/error.h"
+
+namespace csgis {
+
+Context::Context(int cuda_device, cudaStream_t stream, uint64_t seed)
+    : cuda_device_(cuda_device), stream_(stream), generator_(seed) {}
+
+Context::~Context() {
+  if (cublas_) cuda_backend::cublas_destroy(cublas_);
+  if (cudnn_) cuda_backend::cudnn_destroy(cudnn_);
+}
+
+CachingAllocator& Context::cuda_allocator() {
+  if (!cuda_alloc_) {
+    const int dev = cuda_device_;
+    cuda_alloc_ = std::make_shared<CachingAllocator>(
+        [dev](size_t n) { return cuda_backend::malloc_device(n, dev); },
+        [dev](void* p) { cuda_backend::free_device(p, dev); });
+  }
+  return *cuda_alloc_;
+}
+
+CachingAllocator& Context::simt_allocator() {
+  if (!simt_alloc_) {
+    simt_alloc_ = std::make_shared<CachingAllocator>([](size_t n) { return aligned_host_alloc(n); },
+                                                     [](void* p) { aligned_host_free(p); });
+  }
+  return *simt_alloc_;
+}
+
+std::shared_ptr<Allocator> Context::allocator_for(Device d) {
+  switch (d.type) {
+    case DeviceType::CPU:
+      return std::shared_ptr<Allocator>(&host_allocator(), [](Allocator*) {});
+    case DeviceType::CUDA:
+      CSGIS_CHECK(d.index == cuda_device_, "tensor on ", d.str(), " but the current context uses cuda:",
+                  cuda_device_, " (create a Context for that device)");
+      cuda_allocator();
+      return cuda_alloc_;
+    case DeviceType::SIMT:
+      simt_allocator();
+      return simt_alloc_;
+  }
+  CSGIS_FAIL("unknown device");
+}
+
+void* Context::cublas_handle() {
+  if (!cublas_) cublas_ = cuda_backend::cublas_create(stream_);
+  return cublas_;
+}
+
+void* Context::cudnn_handle() {
+  if (!cudnn_) cudnn_ = cuda_backend::cudnn_create(stream_);
+  return cudnn_;
+}
+
+void Context::synchronize() {
+  if (cuda_backend::built_with_cuda() && cuda_backend::device_count() > 0)
+    cuda_backend::stream_synchronize(stream_);
+}
+
+namespace {
+thread_local Context* tls_current = nullptr;
+}
+
+Context& current_context() {
+  if (tls_current) return *tls_current;
+  // One default per process, created on first use; host programs that care create their own.
+  static Context default_context;
+  return default_context;
+}
+
+ContextGuard::ContextGuard(Context& ctx) : previous_(tls_current) { tls_current = &ctx; }
+ContextGuard::~ContextGuard() { tls_current = previous_; }
+
+cudaStream_t current_stream(Device d) {
+  return d.is_cuda() ? current_context().stream() : nullptr;
+}
+
+}  // namespace csgis

@@ -1,0 +1,72 @@
+// The per-host-program state of the engine: which CUDA device and stream kernels run on, the
+// allocators, the random generator, the cuBLAS/cuDNN handles and run-time switches.
+//
+// Nothing here is a hidden global: a host program creates a Context around its own cudaStream_t
+// and makes it current on a thread with ContextGuard. Code that never does so gets a default
+// context (device 0, default stream) created on first use.
+#pragma once
+#include <memory>
+
+#include "engine/allocator.h"
+#include "engine/device.h"
+#include "engine/generator.h"
+
+namespace csgis {
+
+class Context {
+ public:
+  // Adopts `stream` (not owned, never destroyed by us); nullptr means CUDA's default stream.
+  explicit Context(int cuda_device = 0, cudaStream_t stream = nullptr, uint64_t seed = 0x5eed);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  int cuda_device() const { return cuda_device_; }
+  cudaStream_t stream() const { return stream_; }
+  void set_stream(cudaStream_t s) { stream_ = s; }
+
+  // Allocator for tensors on `d` (shared so that storages keep it alive).
+  std::shared_ptr<Allocator> allocator_for(Device d);
+  CachingAllocator& cuda_allocator();
+  CachingAllocator& simt_allocator();
+
+  Generator& generator() { return generator_; }
+
+  // Run-time switch: convolutions on CUDA use cuDNN instead of our implicit-GEMM kernels.
+  bool use_cudnn = false;
+
+  // Lazily created, owned by this context (opaque so that this header needs no CUDA include).
+  void* cublas_handle();
+  void* cudnn_handle();
+
+  // Waits for all work queued on this context's stream.
+  void synchronize();
+
+ private:
+  int cuda_device_;
+  cudaStream_t stream_;
+  Generator generator_;
+  std::shared_ptr<CachingAllocator> cuda_alloc_;
+  std::shared_ptr<CachingAllocator> simt_alloc_;
+  void* cublas_ = nullptr;
+  void* cudnn_ = nullptr;
+};
+
+// The context of this thread (the default one unless a ContextGuard is active).
+Context& current_context();
+
+class ContextGuard {
+ public:
+  explicit ContextGuard(Context& ctx);
+  ~ContextGuard();
+  ContextGuard(const ContextGuard&) = delete;
+  ContextGuard& operator=(const ContextGuard&) = delete;
+
+ private:
+  Context* previous_;
+};
+
+// The stream kernels for device `d` are queued on (nullptr for CPU and SIMT).
+cudaStream_t current_stream(Device d);
+
+}  // namespace csgis

@@ -1,0 +1,101 @@
+#include "engine/cuda_backend.h"
+
+#include "engine/error.h"
+
+#if CSGIS_HAS_CUDA
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#define CSGIS_CUDART(expr)                                                                 \
+  do {                                                                                     \
+    cudaError_t e_ = (expr);                                                               \
+    if (e_ != cudaSuccess)                                                                 \
+      CSGIS_FAIL("CUDA error ", cudaGetErrorName(e_), " (", cudaGetErrorString(e_), ") in `" #expr \
+                 "` at ", __FILE__, ":", __LINE__);                                        \
+  } while (0)
+
+namespace csgis::cuda_backend {
+
+bool built_with_cuda() { return true; }
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return 0;
+  }
+  return n;
+}
+
+void set_device(int device) { CSGIS_CUDART(cudaSetDevice(device)); }
+
+void* malloc_device(size_t bytes, int device) {
+  CSGIS_CUDART(cudaSetDevice(device));
+  void* p = nullptr;
+  if (cudaMalloc(&p, bytes) != cudaSuccess) {
+    cudaGetLastError();
+    return nullptr;
+  }
+  return p;
+}
+
+void free_device(void* p, int device) {
+  cudaSetDevice(device);
+  cudaFree(p);  // errors at teardown are not actionable
+}
+
+void memcpy_async(void* dst, const void* src, size_t bytes, CopyKind kind, cudaStream_t stream) {
+  const cudaMemcpyKind k = kind == CopyKind::HostToDevice   ? cudaMemcpyHostToDevice
+                           : kind == CopyKind::DeviceToHost ? cudaMemcpyDeviceToHost
+                                                            : cudaMemcpyDeviceToDevice;
+  CSGIS_CUDART(cudaMemcpyAsync(dst, src, bytes, k, stream));
+  // Host buffers may be pageable and owned by the caller: make host-side copies complete.
+  if (kind != CopyKind::DeviceToDevice) CSGIS_CUDART(cudaStreamSynchronize(stream));
+}
+
+void memset_async(void* dst, int value, size_t bytes, cudaStream_t stream) {
+  CSGIS_CUDART(cudaMemsetAsync(dst, value, bytes, stream));
+}
+
+void stream_synchronize(cudaStream_t stream) { CSGIS_CUDART(cudaStreamSynchronize(stream)); }
+
+void* cublas_create(cudaStream_t stream) {
+  cublasHandle_t h = nullptr;
+  CSGIS_CHECK(cublasCreate(&h) == CUBLAS_STATUS_SUCCESS, "cublasCreate failed");
+  cublasSetStream(h, stream);
+  return h;
+}
+
+void cublas_destroy(void* handle) noexcept { cublasDestroy(static_cast<cublasHandle_t>(handle)); }
+
+void* cudnn_create(cudaStream_t stream) {
+  cudnnHandle_t h = nullptr;
+  CSGIS_CHECK(cudnnCreate(&h) == CUDNN_STATUS_SUCCESS, "cudnnCreate failed");
+  cudnnSetStream(h, stream);
+  return h;
+}
+
+void cudnn_destroy(void* handle) noexcept { cudnnDestroy(static_cast<cudnnHandle_t>(handle)); }
+
+}  // namespace csgis::cuda_backend
+
+#else  // built without CUDA
+
+namespace csgis::cuda_backend {
+#define CSGIS_NO_CUDA() CSGIS_FAIL("this build of csgis has no CUDA support (configure with CSGIS_CUDA=ON)")
+bool built_with_cuda() { return false; }
+int device_count() { return 0; }
+void set_device(int) { CSGIS_NO_CUDA(); }
+void* malloc_device(size_t, int) { CSGIS_NO_CUDA(); }
+void free_device(void*, int) {}
+void memcpy_async(void*, const void*, size_t, CopyKind, cudaStream_t) { CSGIS_NO_CUDA(); }
+void memset_async(void*, int, size_t, cudaStream_t) { CSGIS_NO_CUDA(); }
+void stream_synchronize(cudaStream_t) { CSGIS_NO_CUDA(); }
+void* cublas_create(cudaStream_t) { CSGIS_NO_CUDA(); }
+void cublas_destroy(void*) noexcept {}
+void* cudnn_create(cudaStream_t) { CSGIS_NO_CUDA(); }
+void cudnn_destroy(void*) noexcept {}
+}  // namespace csgis::cuda_backend
+
+#endif

@@ -1,0 +1,5 @@
+// shape ops (placeholder: filled by the shape op family).
+#pragma once
+#include "engine/tensor.h"
+
+namespace csgis {}  // namespace csgis

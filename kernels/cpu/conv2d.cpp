@@ -1,0 +1,440 @@
+// CPU conv2d: im2col-free implicit GEMM over a "gathered" copy of the (virtually padded) input.
+//
+// Every pass is reduced to one building block, a stride-(sh,sw) conv over a virtual image V:
+//   forward          V = zero-padded x,                    weights w
+//   backward-input   V = dy with (stride-1) zeros inserted  weights w flipped and transposed
+//                    and padded by (R-1)*dil - pad,         (KCRS -> CKRS, r -> R-1-r, s -> S-1-s)
+//                    conv stride 1
+//   backward-weight  V = zero-padded x, dot products against dy rows.
+// V is materialised once per call in a layout G where, for every output row and every
+// reduction index j = (c, r, s), the 8-pixel vectors of one output row are contiguous and sit at
+// a fixed offset off[j] from the row base. The micro-kernels therefore read pixels straight from
+// G with unaligned vector loads: no im2col matrix (9x the input) is ever written.
+//
+// Threads: OpenMP only, no BLAS (so no nested pools). Forward/backward-input split output rows
+// (n, p) statically; backward-weight splits input rows and reduces per-thread partials in thread
+// order (deterministic for a fixed thread count).
+#include "kernels/cpu/conv2d.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CSGIS_X86 1
+#define CSGIS_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+namespace csgis::cpu {
+namespace {
+
+std::atomic<bool> g_simd_enabled{true};
+
+constexpr int kMR = 4;   // output channels per micro-tile (broadcast operand)
+constexpr int kNV = 3;   // 8-wide pixel vectors per forward micro-tile: 4x24 = 12 accumulators
+constexpr int kNT = 3;   // taps per weight-gradient micro-tile: 4x3 = 12 vector accumulators
+constexpr int kRowsPerChunk = 16;  // weight-gradient row block: dy block (4 ch) stays in L1
+
+template <typename T>
+bool simd_path() {
+#if CSGIS_X86
+  if constexpr (std::is_same_v<T, float>) {
+    static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return ok && g_simd_enabled.load(std::memory_order_relaxed);
+  }
+#endif
+  return false;
+}
+
+// Grow-only scratch owned by the calling thread: avoids a zeroing value-init and fresh page
+// faults on every call (the gathered input is ~1.3x the input size).
+template <typename T, int Slot>
+T* scratch(size_t n) {
+  static thread_local std::unique_ptr<T[]> buf;
+  static thread_local size_t cap = 0;
+  if (n > cap) {
+    buf.reset(new T[n]);
+    cap = n;
+  }
+  return buf.get();
+}
+
+// Conv over virtual image V[c][h][w] = X[c][(h-plo_h)/up_h][(w-plo_w)/up_w] when the division is
+// exact and in range, else 0; output P x Q with stride (sh, sw) and dilation (dh, dw).
+struct Geo {
+  int64_t N, C, Hs, Ws, K, R, S, sh, sw, dh, dw, plo_h, plo_w, up_h, up_w, P, Q;
+};
+
+// Layout G of one image: Hv rows of `row` elements. With sw == 1 a row holds one segment of Lw
+// pixels per channel and tap s sits at +s*dw; with sw > 1 each (channel, tap) gets its own
+// segment holding V[c][h][q*sw + s*dw], so output pixels are always unit-stride in G.
+// Lw covers round_up(Q, 8) output pixels so the kernels never need masked loads.
+struct Layout {
+  int64_t Hv, Lw, G, row, img;
+  std::vector<int32_t> off;  // off[j], j = (c*R + r)*S + s: tap offset from an output row base
+};
+
+Layout make_layout(const Geo& g) {
+  Layout L;
+  const int64_t q8 = (g.Q + 7) / 8 * 8;
+  L.Hv = (g.P - 1) * g.sh + (g.R - 1) * g.dh + 1;
+  L.G = g.sw == 1 ? 1 : g.S;
+  L.Lw = g.sw == 1 ? q8 + (g.S - 1) * g.dw : q8;
+  L.row = g.C * L.G * L.Lw;
+  L.img = L.Hv * L.row;
+  L.off.resize(size_t(g.C * g.R * g.S));
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t r = 0; r < g.R; ++r)
+      for (int64_t s = 0; s < g.S; ++s)
+        L.off[size_t((c * g.R + r) * g.S + s)] = int32_t(
+            r * g.dh * L.row + (L.G == 1 ? c * L.Lw + s * g.dw : (c * g.S + s) * L.Lw));
+  return L;
+}
+
+template <typename T>
+void build_gather(const Geo& g, const Layout& L, const T* X, T* G) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t h = 0; h < L.Hv; ++h) {
+      T* dst = G + n * L.img + h * L.row;
+      const int64_t hs = h - g.plo_h;
+      if (hs < 0 || hs % g.up_h != 0 || hs / g.up_h >= g.Hs) {
+        std::memset(dst, 0, sizeof(T) * size_t(L.row));
+        continue;
+      }
+      const T* src_rows = X + (n * g.C * g.Hs + hs / g.up_h) * g.Ws;  // channel stride Hs*Ws
+      for (int64_t c = 0; c < g.C; ++c) {
+        const T* src = src_rows + c * g.Hs * g.Ws;
+        if (L.G == 1 && g.up_w == 1) {  // common case: shifted copy plus zero borders
+          T* d = dst + c * L.Lw;
+          const int64_t lo = std::max<int64_t>(0, g.plo_w);
+          const int64_t hi = std::min<int64_t>(L.Lw, g.plo_w + g.Ws);
+          std::memset(d, 0, sizeof(T) * size_t(L.Lw));
+          if (hi > lo) std::memcpy(d + lo, src + (lo - g.plo_w), sizeof(T) * size_t(hi - lo));
+          continue;
+        }
+        for (int64_t t = 0; t < L.G; ++t) {
+          T* d = dst + (c * L.G + t) * L.Lw;
+          for (int64_t i = 0; i < L.Lw; ++i) {
+            const int64_t ws = (L.G == 1 ? i : i * g.sw + t * g.dw) - g.plo_w;
+            const bool ok = ws >= 0 && ws % g.up_w == 0 && ws / g.up_w < g.Ws;
+            d[i] = ok ? src[ws / g.up_w] : T(0);
+          }
+        }
+      }
+    }
+}
+
+// Packs KCRS-ordered weights (K rows of J = C*R*S) as [K/kMR][J][kMR] (zero-filled tail) so the
+// micro-kernel's broadcasts walk memory sequentially.
+template <typename T>
+void pack_weights(const T* w, int64_t K, int64_t J, T* wp) {
+  const int64_t kb_count = (K + kMR - 1) / kMR;
+  for (int64_t kb = 0; kb < kb_count; ++kb)
+    for (int64_t j = 0; j < J; ++j)
+      for (int i = 0; i < kMR; ++i) {
+        const int64_t k = kb * kMR + i;
+        wp[(kb * J + j) * kMR + i] = k < K ? w[k * J + j] : T(0);
+      }
+}
+
+// ---- portable micro-kernels (double, and float without AVX2) ----------------------------------
+// y[i][q] = bias[i] + sum_j wp[j][i] * base[off[j] + q],  i < mr, q < nq
+template <typename T>
+void fwd_tile_ref(const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
+                  T* y, int64_t ldy, int mr, int nq) {
+  T acc[kMR][8 * kNV];
+  for (int i = 0; i < mr; ++i)
+    for (int q = 0; q < nq; ++q) acc[i][q] = bias ? bias[i] : T(0);
+  for (int64_t j = 0; j < J; ++j) {
+    const T* b = base + off[j];
+    for (int i = 0; i < mr; ++i) {
+      const T a = wp[j * kMR + i];
+      for (int q = 0; q < nq; ++q) acc[i][q] += a * b[q];
+    }
+  }
+  for (int i = 0; i < mr; ++i)
+    for (int q = 0; q < nq; ++q) y[i * ldy + q] = acc[i][q];
+}
+
+// part[i][t] += sum_rows sum_q dy_row_i[q] * G_row[off[t] + q],  i < mr, t < nt
+template <typename T>
+void dw_tile_ref(const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,
+                 const int32_t* off, int64_t Q, int mr, int nt, T* part, int64_t ld) {
+  T acc[kMR][kNT] = {};
+  for (int64_t r = 0; r < nrows; ++r)
+    for (int i = 0; i < mr; ++i) {
+      const T* d = dy_rows[r] + i * dy_ld;
+      for (int t = 0; t < nt; ++t) {
+        const T* x = g_rows[r] + off[t];
+        T s = 0;
+        for (int64_t q = 0; q < Q; ++q) s += d[q] * x[q];
+        acc[i][t] += s;
+      }
+    }
+  for (int i = 0; i < mr; ++i)
+    for (int t = 0; t < nt; ++t) part[i * ld + t] += acc[i][t];
+}
+
+#if CSGIS_X86
+// ---- AVX2/FMA micro-kernels (float) ------------------------------------------------------------
+CSGIS_AVX2 inline __m256i tail_mask(int n) {  // lanes [0, n) set
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Forward micro-tile, MR channels x NV*8 pixels of one output row:
+// y[i][q] = bias[i] + sum_j wp[j][i] * base[off[j] + q]. 12 accumulators + 3 pixel vectors +
+// 1 broadcast = 16 ymm registers; per j: NV loads, MR broadcasts, MR*NV FMAs.
+template <int MR, int NV>
+CSGIS_AVX2 void fwd_tile_avx2(const float* base, const int32_t* off, int64_t J, const float* wp,
+                              const float* bias, float* y, int64_t ldy, int nq) {
+  __m256 acc[MR][NV];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) acc[i][v] = bias ? _mm256_set1_ps(bias[i]) : _mm256_setzero_ps();
+  for (int64_t j = 0; j < J; ++j) {
+    const float* b = base + off[j];
+    __m256 bv[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+      const __m256 a = _mm256_broadcast_ss(wp + j * kMR + i);
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(a, bv[v], acc[i][v]);
+    }
+  }
+  const __m256i m = tail_mask(nq - 8 * (NV - 1));
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 3
+    for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(y + i * ldy + 8 * v, acc[i][v]);
+    _mm256_maskstore_ps(y + i * ldy + 8 * (NV - 1), m, acc[i][NV - 1]);
+  }
+}
+
+// Weight-gradient micro-tile, MR channels x NT taps, reduced over rows and pixels:
+// part[i][t] += sum_rows sum_q dy_i[q] * G[off[t] + q]. The 12 accumulators hold 8 partial sums
+// each and are reduced horizontally once per row block (hence kRowsPerChunk).
+template <int MR, int NT>
+CSGIS_AVX2 void dw_tile_avx2(const float* const* dy_rows, const float* const* g_rows,
+                             int64_t nrows, int64_t dy_ld, const int32_t* off, int64_t Q,
+                             float* part, int64_t ld) {
+  __m256 acc[kMR][NT];
+#pragma GCC unroll 4
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 3
+    for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_setzero_ps();
+  const int64_t qfull = Q / 8 * 8;
+  const __m256i m = tail_mask(int(Q - qfull));
+  for (int64_t r = 0; r < nrows; ++r) {
+    const float* d = dy_rows[r];
+    const float* g = g_rows[r];
+    for (int64_t q = 0; q <= Q - 1; q += 8) {
+      __m256 dv[MR];
+      const bool tail = q >= qfull;  // dy is unpadded: mask its tail, G is padded to 8
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i)
+        dv[i] = tail ? _mm256_maskload_ps(d + i * dy_ld + q, m) : _mm256_loadu_ps(d + i * dy_ld + q);
+#pragma GCC unroll 3
+      for (int t = 0; t < NT; ++t) {
+        const __m256 xv = _mm256_loadu_ps(g + off[t] + q);
+#pragma GCC unroll 4
+        for (int i = 0; i < MR; ++i) acc[i][t] = _mm256_fmadd_ps(dv[i], xv, acc[i][t]);
+      }
+    }
+  }
+  // Horizontal sums of the 4 channel accumulators of each tap in one go (3 hadds + 1 add).
+#pragma GCC unroll 3
+  for (int t = 0; t < NT; ++t) {
+    const __m256 h01 = _mm256_hadd_ps(acc[0][t], acc[1][t]);
+    const __m256 h23 = _mm256_hadd_ps(acc[2][t], acc[3][t]);
+    const __m256 h = _mm256_hadd_ps(h01, h23);
+    float s[4];
+    _mm_storeu_ps(s, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+    for (int i = 0; i < MR; ++i) part[i * ld + t] += s[i];
+  }
+}
+
+using FwdFn = void (*)(const float*, const int32_t*, int64_t, const float*, const float*, float*,
+                       int64_t, int);
+using DwFn = void (*)(const float* const*, const float* const*, int64_t, int64_t, const int32_t*,
+                      int64_t, float*, int64_t);
+template <int MR>
+FwdFn pick_fwd(int nv) {
+  return nv == 1 ? fwd_tile_avx2<MR, 1> : nv == 2 ? fwd_tile_avx2<MR, 2> : fwd_tile_avx2<MR, 3>;
+}
+FwdFn pick_fwd(int mr, int nv) {
+  return mr == 1 ? pick_fwd<1>(nv) : mr == 2 ? pick_fwd<2>(nv) : mr == 3 ? pick_fwd<3>(nv)
+                                                                         : pick_fwd<4>(nv);
+}
+template <int MR>
+DwFn pick_dw(int nt) {
+  return nt == 1 ? dw_tile_avx2<MR, 1> : nt == 2 ? dw_tile_avx2<MR, 2> : dw_tile_avx2<MR, 3>;
+}
+DwFn pick_dw(int mr, int nt) {
+  return mr == 1 ? pick_dw<1>(nt) : mr == 2 ? pick_dw<2>(nt) : mr == 3 ? pick_dw<3>(nt)
+                                                                       : pick_dw<4>(nt);
+}
+#endif  // CSGIS_X86
+
+// ---- drivers -----------------------------------------------------------------------------------
+// Y[n][k][p][q] = bias[k] + sum_j W[k][j] * V[n](row p, tap j, pixel q); W is KCRS with C = g.C.
+template <typename T>
+void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y) {
+  const Layout L = make_layout(g);
+  const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
+  T* G = scratch<T, 0>(size_t(g.N * L.img));
+  T* wp = scratch<T, 1>(size_t(kb_count * J * kMR));
+  build_gather(g, L, X, G);
+  pack_weights(W, g.K, J, wp);
+  const bool simd = simd_path<T>();
+  // One work item = one output row (n, p): all channels, all pixels. Its G slab (R input rows)
+  // and the packed weights (K*J) are what the micro-kernels re-read, both L2-resident for the
+  // engine's 64-channel layers.
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t p = 0; p < g.P; ++p) {
+      const T* base = G + n * L.img + p * g.sh * L.row;
+      for (int64_t kb = 0; kb < kb_count; ++kb) {
+        const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
+        const T* b = bias ? bias + kb * kMR : nullptr;
+        T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
+        for (int64_t q0 = 0; q0 < g.Q; q0 += 8 * kNV) {
+          const int nq = int(std::min<int64_t>(8 * kNV, g.Q - q0));
+#if CSGIS_X86
+          if constexpr (std::is_same_v<T, float>)
+            if (simd) {
+              pick_fwd(mr, (nq + 7) / 8)(base + q0, L.off.data(), J, wp + kb * J * kMR, b,
+                                         y + q0, g.P * g.Q, nq);
+              continue;
+            }
+#endif
+          (void)simd;
+          fwd_tile_ref(base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
+                       nq);
+        }
+      }
+    }
+}
+
+Geo forward_geo(const Conv2dShape& s) {
+  return {s.N, s.C, s.H, s.W, s.K, s.R, s.S, s.stride_h, s.stride_w, s.dil_h, s.dil_w,
+          s.pad_h, s.pad_w, 1, 1, s.P, s.Q};
+}
+
+}  // namespace
+
+void conv2d_set_simd_enabled(bool enabled) { g_simd_enabled.store(enabled); }
+
+template <typename T>
+void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
+  conv_core(forward_geo(s), x, w, bias, y);
+}
+
+template <typename T>
+void conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx) {
+  // dx is a stride-1 conv of dy (zero-inserted by the stride, padded by (R-1)*dil - pad, which
+  // may be negative: the gather then just starts inside dy) with flipped, CK-transposed weights.
+  // For stride > 1 this wastes the inserted zeros' FLOPs (stride_h*stride_w x), acceptable for
+  // the few strided layers of the network.
+  const Geo g{s.N, s.K, s.P, s.Q, s.C, s.R, s.S, 1, 1, s.dil_h, s.dil_w,
+              (s.R - 1) * s.dil_h - s.pad_h, (s.S - 1) * s.dil_w - s.pad_w,
+              s.stride_h, s.stride_w, s.H, s.W};
+  const int64_t RS = s.R * s.S;
+  T* wt = scratch<T, 2>(size_t(s.w_numel()));
+  for (int64_t k = 0; k < s.K; ++k)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t rs = 0; rs < RS; ++rs) wt[(c * s.K + k) * RS + (RS - 1 - rs)] = w[(k * s.C + c) * RS + rs];
+  conv_core(g, dy, wt, static_cast<const T*>(nullptr), dx);
+}
+
+template <typename T>
+void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw) {
+  const Geo g = forward_geo(s);
+  const Layout L = make_layout(g);
+  const int64_t J = s.C * s.R * s.S, kb_count = (s.K + kMR - 1) / kMR, rows = s.N * s.P;
+  const int nth = std::max(1, omp_get_max_threads());
+  T* G = scratch<T, 0>(size_t(s.N * L.img));
+  T* part = scratch<T, 3>(size_t(nth) * size_t(s.K * J));
+  build_gather(g, L, x, G);
+  const bool simd = simd_path<T>();
+#pragma omp parallel num_threads(nth)
+  {
+    const int t = omp_get_thread_num(), nt_real = omp_get_num_threads();
+    T* my = part + size_t(t) * size_t(s.K * J);
+    std::fill(my, my + s.K * J, T(0));
+    const int64_t r_begin = rows * t / nt_real, r_end = rows * (t + 1) / nt_real;
+    const T* dy_rows[kRowsPerChunk];
+    const T* g_rows[kRowsPerChunk];
+    // Row block outer: its dy (kMR channels at a time, ~16 KB) stays in L1 while every tap
+    // group of the block streams its G rows from L2.
+    for (int64_t r0 = r_begin; r0 < r_end; r0 += kRowsPerChunk) {
+      const int64_t nr = std::min<int64_t>(kRowsPerChunk, r_end - r0);
+      for (int64_t kb = 0; kb < kb_count; ++kb) {
+        const int mr = int(std::min<int64_t>(kMR, s.K - kb * kMR));
+        for (int64_t i = 0; i < nr; ++i) {
+          const int64_t n = (r0 + i) / s.P, p = (r0 + i) % s.P;
+          dy_rows[i] = dy + ((n * s.K + kb * kMR) * s.P + p) * s.Q;
+          g_rows[i] = G + n * L.img + p * s.stride_h * L.row;
+        }
+        for (int64_t j0 = 0; j0 < J; j0 += kNT) {
+          const int ntap = int(std::min<int64_t>(kNT, J - j0));
+          T* dst = my + kb * kMR * J + j0;
+#if CSGIS_X86
+          if constexpr (std::is_same_v<T, float>)
+            if (simd) {
+              pick_dw(mr, ntap)(dy_rows, g_rows, nr, s.P * s.Q, L.off.data() + j0, s.Q, dst, J);
+              continue;
+            }
+#endif
+          (void)simd;
+          dw_tile_ref(dy_rows, g_rows, nr, s.P * s.Q, L.off.data() + j0, s.Q, mr, ntap, dst, J);
+        }
+      }
+    }
+#pragma omp barrier
+    // Deterministic reduction: each element sums the partials in thread order.
+#pragma omp for schedule(static)
+    for (int64_t e = 0; e < s.K * J; ++e) {
+      T acc = part[size_t(e)];
+      for (int u = 1; u < nt_real; ++u) acc += part[size_t(u) * size_t(s.K * J) + size_t(e)];
+      dw[e] = acc;
+    }
+  }
+}
+
+template <typename T>
+void conv2d_backward_bias(const Conv2dShape& s, const T* dy, T* db) {
+  const int64_t PQ = s.P * s.Q;
+#pragma omp parallel for schedule(static)
+  for (int64_t k = 0; k < s.K; ++k) {
+    T lane[8] = {};  // 8 independent partial sums: vectorisable without -ffast-math
+    for (int64_t n = 0; n < s.N; ++n) {
+      const T* d = dy + (n * s.K + k) * PQ;
+      int64_t i = 0;
+      for (; i + 8 <= PQ; i += 8)
+        for (int l = 0; l < 8; ++l) lane[l] += d[i + l];
+      for (; i < PQ; ++i) lane[i % 8] += d[i];
+    }
+    db[k] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  }
+}
+
+#define CSGIS_CONV2D_INSTANTIATE(T)                                                           \
+  template void conv2d_forward<T>(const Conv2dShape&, const T*, const T*, const T*, T*);      \
+  template void conv2d_backward_input<T>(const Conv2dShape&, const T*, const T*, T*);         \
+  template void conv2d_backward_weight<T>(const Conv2dShape&, const T*, const T*, T*);        \
+  template void conv2d_backward_bias<T>(const Conv2dShape&, const T*, T*);
+CSGIS_CONV2D_INSTANTIATE(float)
+CSGIS_CONV2D_INSTANTIATE(double)
+#undef CSGIS_CONV2D_INSTANTIATE
+
+}  // namespace csgis::cpu

@@ -1,0 +1,1 @@
+// batchnorm launchers (placeholder: filled by the batchnorm op family). No include guard: see kernels/gpu.h.

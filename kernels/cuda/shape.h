@@ -1,0 +1,1 @@
+// shape launchers (placeholder: filled by the shape op family). No include guard: see kernels/gpu.h.

@@ -1,0 +1,1 @@
+// unary launchers (placeholder: filled by the unary op family). No include guard: see kernels/gpu.h.
