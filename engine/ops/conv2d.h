@@ -1,5 +1,26 @@
-// conv2d ops (placeholder: filled by the conv2d op family).
+// 2-D convolution (NCHW input, KCRS weight, groups = 1) with stride, padding and dilation.
+// CPU: kernels/cpu/conv2d (GEMM-based, OpenMP). CUDA: kernels/cuda/conv2d (hand-written
+// implicit GEMM) or cuDNN when the current Context's use_cudnn switch is on.
 #pragma once
+#include <cstdint>
+
 #include "engine/tensor.h"
 
-namespace csgis {}  // namespace csgis
+namespace csgis {
+
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dil_h = 1, dil_w = 1;
+
+  static Conv2dParams same(int64_t kernel, int64_t dilation = 1) {
+    // "same" output size for odd kernels at stride 1: pad = dilation * (kernel - 1) / 2
+    const int64_t p = dilation * (kernel - 1) / 2;
+    return {1, 1, p, p, dilation, dilation};
+  }
+};
+
+// y = conv(x, weight) + bias; `bias` may be an undefined Tensor (no bias).
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p);
+
+}  // namespace csgis
