@@ -1,0 +1,154 @@
+// Tensor basics: creation, views sharing storage, copies across devices and dtypes, from_blob.
+#include <catch2/catch.hpp>
+
+#include "engine/autograd.h"
+#include "engine/context.h"
+#include "engine/ops.h"
+
+using namespace csgis;
+
+TEST_CASE("tensor: creation, shape queries and fill", "[unit]") {
+  Tensor t = Tensor::full({2, 3}, 1.5);
+  CHECK(t.dim() == 2);
+  CHECK(t.numel() == 6);
+  CHECK(t.size(-1) == 3);
+  CHECK(t.is_contiguous());
+  CHECK(t.strides() == Shape{3, 1});
+  for (float v : t.to_vector<float>()) CHECK(v == 1.5f);
+  CHECK_THROWS_WITH(t.size(2), Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(Tensor::from_vector(std::vector<float>{1, 2, 3}, {2, 2}), Catch::Contains("3 values"));
+  Tensor s = Tensor::full({}, 4.0);
+  CHECK(s.numel() == 1);
+  CHECK(s.item() == 4.0);
+}
+
+TEST_CASE("tensor: views share storage and read the right elements", "[unit]") {
+  Tensor a = Tensor::from_vector(std::vector<float>{0, 1, 2, 3, 4, 5}, {2, 3});
+  Tensor t = a.transpose(0, 1);
+  CHECK(t.shape() == Shape{3, 2});
+  CHECK_FALSE(t.is_contiguous());
+  CHECK(t.same_storage(a));
+  CHECK(t.to_vector<float>() == std::vector<float>{0, 3, 1, 4, 2, 5});
+  Tensor s = a.slice(1, 1, 3);
+  CHECK(s.to_vector<float>() == std::vector<float>{1, 2, 4, 5});
+  CHECK(a.slice(1, 0, 3, 2).to_vector<float>() == std::vector<float>{0, 2, 3, 5});
+  Tensor r = a.reshape({3, -1});
+  CHECK(r.shape() == Shape{3, 2});
+  CHECK(r.same_storage(a));
+  CHECK_THROWS_WITH(a.reshape({4, 2}), Catch::Contains("has 8 elements"));
+  // writing through a view changes the base
+  s.fill_(9.0);
+  CHECK(a.to_vector<float>() == std::vector<float>{0, 9, 9, 3, 9, 9});
+  CHECK(a.unsqueeze(0).shape() == Shape{1, 2, 3});
+  CHECK(a.unsqueeze(0).squeeze(0).shape() == Shape{2, 3});
+}
+
+TEST_CASE("tensor: dtype conversion and cross-device copies", "[unit]") {
+  Generator gen(3);
+  Tensor a = Tensor::randn({3, 4, 5}, &gen);
+  Tensor d = a.to(DType::F64);
+  CHECK(d.dtype() == DType::F64);
+  auto av = a.to_vector<float>();
+  auto dv = d.to_vector<double>();
+  for (size_t i = 0; i < av.size(); ++i) CHECK(double(av[i]) == dv[i]);
+  // SIMT tensors live in host memory but are copied by the emulated CUDA kernels.
+  Tensor e = a.permute({2, 0, 1}).to(Device::simt());
+  CHECK(e.device() == Device::simt());
+  CHECK(e.to(Device::cpu()).to_vector<float>() == a.permute({2, 0, 1}).contiguous().to_vector<float>());
+  Tensor view_on_device = a.to(Device::simt()).permute({1, 2, 0}).contiguous();
+  CHECK(view_on_device.to_vector<float>() == a.permute({1, 2, 0}).contiguous().to_vector<float>());
+}
+
+TEST_CASE("tensor: from_blob wraps host memory without copying", "[unit]") {
+  std::vector<float> buf{1, 2, 3, 4};
+  bool released = false;
+  {
+    Tensor t = Tensor::from_blob(buf.data(), {2, 2}, Device::cpu(), DType::F32, [&](void*) { released = true; });
+    t.fill_(7.0);
+    CHECK(buf[3] == 7.0f);
+    CHECK_FALSE(released);
+  }
+  CHECK(released);
+}
+
+TEST_CASE("tensor: random tensors are reproducible from the seed", "[unit]") {
+  Generator g1(11), g2(11), g3(12);
+  auto a = Tensor::randn({100}, &g1).to_vector<float>();
+  auto b = Tensor::randn({100}, &g2).to_vector<float>();
+  auto c = Tensor::randn({100}, &g3).to_vector<float>();
+  CHECK(a == b);
+  CHECK(a != c);
+  double mean = 0, var = 0;
+  Generator g(5);
+  Tensor big = Tensor::randn({20000}, &g, DType::F64);
+  for (double v : big.to_vector<double>()) mean += v;
+  mean /= 20000;
+  for (double v : big.to_vector<double>()) var += (v - mean) * (v - mean);
+  var /= 20000;
+  CHECK(std::abs(mean) < 0.03);
+  CHECK(std::abs(var - 1.0) < 0.05);
+  // state save/restore continues the same sequence
+  Generator h(77);
+  h.normal();
+  auto st = h.state();
+  double next = h.normal();
+  Generator h2(1);
+  h2.set_state(st);
+  CHECK(h2.normal() == next);
+}
+
+TEST_CASE("allocator: caching allocator reuses freed blocks per stream", "[unit]") {
+  int raw_allocs = 0, raw_frees = 0;
+  {
+    CachingAllocator alloc(
+        [&](size_t n) { ++raw_allocs; return aligned_host_alloc(n); },
+        [&](void* p) { ++raw_frees; aligned_host_free(p); });
+    cudaStream_t s1 = nullptr, s2 = reinterpret_cast<cudaStream_t>(0x10);
+    void* a = alloc.allocate(1000, s1);
+    alloc.deallocate(a, 1000, s1);
+    void* b = alloc.allocate(900, s1);  // same 1024-byte class, same stream: reused
+    CHECK(b == a);
+    void* c = alloc.allocate(900, s2);  // other stream: fresh block
+    CHECK(c != a);
+    CHECK(raw_allocs == 2);
+    CHECK(alloc.stats().cache_hits == 1);
+    CHECK(alloc.stats().allocated_bytes == 2 * 1024);
+    alloc.deallocate(b, 900, s1);
+    alloc.deallocate(c, 900, s2);
+    CHECK(alloc.stats().allocated_bytes == 0);
+    CHECK(alloc.stats().peak_allocated_bytes == 2 * 1024);
+    // A cached block much larger than the request is not handed out.
+    void* big = alloc.allocate(size_t(8) << 20, s1);
+    alloc.deallocate(big, size_t(8) << 20, s1);
+    void* small = alloc.allocate(size_t(2) << 20, s1);
+    CHECK(small != big);
+    alloc.deallocate(small, 0, s1);
+    alloc.empty_cache();
+    CHECK(alloc.stats().reserved_bytes == 0);
+    CHECK(raw_frees == raw_allocs);
+    CHECK_THROWS_WITH(alloc.deallocate(reinterpret_cast<void*>(0x1234), 4, s1), Catch::Contains("did not allocate"));
+  }
+  CHECK(CachingAllocator::round_size(1) == 512);
+  CHECK(CachingAllocator::round_size(513) == 1024);
+  CHECK(CachingAllocator::round_size((1 << 20) + 1) == size_t(2) << 20);
+}
+
+TEST_CASE("context: SIMT tensors come from the context's caching allocator", "[unit]") {
+  Context ctx;
+  ContextGuard guard(ctx);
+  { Tensor a = Tensor::zeros({256}, DType::F32, Device::simt()); }
+  { Tensor b = Tensor::zeros({256}, DType::F32, Device::simt()); }
+  CHECK(ctx.simt_allocator().stats().cache_hits >= 1);
+  CHECK(ctx.simt_allocator().stats().allocated_bytes == 0);
+  CHECK(&current_context() == &ctx);
+}
+
+TEST_CASE("device: parse and errors", "[unit]") {
+  CHECK(Device::parse("cpu") == Device::cpu());
+  CHECK(Device::parse("cuda:1") == Device::cuda(1));
+  CHECK(Device::parse("simt").is_simt());
+  CHECK_THROWS_WITH(Device::parse("tpu"), Catch::Contains("unknown device 'tpu'"));
+  if (!cuda_available()) {
+    CHECK_THROWS_WITH(Tensor::zeros({2}, DType::F32, Device::cuda()), Catch::Contains("no CUDA device"));
+  }
+}
