@@ -267,12 +267,12 @@ Tensor& Tensor::copy_(const Tensor& src) {
       using D = decltype(d0);
       cpu::strided_copy<S, D>(static_cast<const S*>(src.raw_data()), sl, static_cast<D*>(raw_data()), dl);
     };
-    if (src.dtype() == DType::I64 || dtype() == DType::I64) {
-      CSGIS_CHECK(src.dtype() == dtype(), "copy_: int64 tensors copy only to int64");
-      run(int64_t{}, int64_t{});
-    } else {
-      dispatch_float(src.dtype(), [&](auto s0) { dispatch_float(dtype(), [&](auto d0) { run(s0, d0); }); });
-    }
+    // float32, float64 and int64 convert into each other (int64 <-> float rounds as C++ does).
+    auto with_type = [](DType t, auto&& f) {
+      if (t == DType::I64) return f(int64_t{});
+      dispatch_float(t, f);
+    };
+    with_type(src.dtype(), [&](auto s0) { with_type(dtype(), [&](auto d0) { run(s0, d0); }); });
     return *this;
   }
   CSGIS_CHECK(src.dtype() == dtype(), "copy_ across devices needs equal dtypes (", dtype_name(src.dtype()),

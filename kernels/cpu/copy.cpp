@@ -52,6 +52,10 @@ template void strided_copy<double, double>(const double*, const StridedLayout&, 
 template void strided_copy<float, double>(const float*, const StridedLayout&, double*, const StridedLayout&);
 template void strided_copy<double, float>(const double*, const StridedLayout&, float*, const StridedLayout&);
 template void strided_copy<int64_t, int64_t>(const int64_t*, const StridedLayout&, int64_t*, const StridedLayout&);
+template void strided_copy<int64_t, float>(const int64_t*, const StridedLayout&, float*, const StridedLayout&);
+template void strided_copy<int64_t, double>(const int64_t*, const StridedLayout&, double*, const StridedLayout&);
+template void strided_copy<float, int64_t>(const float*, const StridedLayout&, int64_t*, const StridedLayout&);
+template void strided_copy<double, int64_t>(const double*, const StridedLayout&, int64_t*, const StridedLayout&);
 template void fill<float>(float*, int64_t, float);
 template void fill<double>(double*, int64_t, double);
 template void fill<int64_t>(int64_t*, int64_t, int64_t);

@@ -1,0 +1,91 @@
+#include "engine/nn/layers.h"
+
+#include "engine/error.h"
+#include "engine/nn/init.h"
+#include "engine/ops/batchnorm.h"
+#include "engine/ops/unary.h"
+
+namespace csgis::nn {
+
+// ---------------------------------------------------------------- Conv2d
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d, bool with_bias)
+    : in_channels(in), out_channels(out), kernel_size(k), stride(s), padding(p), dilation(d) {
+  CSGIS_CHECK(in > 0 && out > 0 && k > 0 && s > 0 && p >= 0 && d > 0, "Conv2d: invalid configuration in=", in,
+              " out=", out, " kernel=", k, " stride=", s, " padding=", p, " dilation=", d);
+  weight = register_parameter("weight", Tensor::empty({out, in, k, k}));
+  if (with_bias) bias = register_parameter("bias", Tensor::empty({out}));
+  reset_parameters();
+}
+
+void Conv2d::reset_parameters(Generator& gen) { init::default_conv_init_(weight, bias, gen); }
+
+Conv2dParams Conv2d::params() const { return {stride, stride, padding, padding, dilation, dilation}; }
+
+Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, params()); }
+
+// ---------------------------------------------------------------- BatchNorm2d
+BatchNorm2d::BatchNorm2d(int64_t c, double eps_, double momentum_)
+    : num_features(c), eps(eps_), momentum(momentum_) {
+  CSGIS_CHECK(c > 0, "BatchNorm2d: num_features must be positive, got ", c);
+  weight = register_parameter("weight", Tensor::ones({c}));
+  bias = register_parameter("bias", Tensor::zeros({c}));
+  running_mean = register_buffer("running_mean", Tensor::zeros({c}));
+  running_var = register_buffer("running_var", Tensor::ones({c}));
+  num_batches_tracked = register_buffer("num_batches_tracked", Tensor::zeros({}, DType::I64));
+}
+
+void BatchNorm2d::reset_running_stats() {
+  init::zeros_(running_mean);
+  init::ones_(running_var);
+  // The int64 counter lives wherever the module was moved: reset it through a host copy.
+  Tensor(num_batches_tracked).copy_(Tensor::zeros({}, DType::I64).to(num_batches_tracked.device()));
+  tracked_ = 0;
+}
+
+void BatchNorm2d::reset_parameters() {
+  reset_running_stats();
+  init::ones_(weight);
+  init::zeros_(bias);
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) {
+  CSGIS_CHECK(x.dim() == 4, "BatchNorm2d: expected 4D input (got ", x.dim(), "D input of shape ",
+              shape_str(x.shape()), ")");
+  CSGIS_CHECK(x.size(1) == num_features, "BatchNorm2d: input has ", x.size(1), " channels, expected ",
+              num_features);
+  if (is_training()) {
+    // int64 arithmetic has no device kernels: count on the host and write the scalar through.
+    if (tracked_ < 0) tracked_ = int64_t(num_batches_tracked.item());
+    Tensor host = Tensor::empty({}, DType::I64);
+    *host.data<int64_t>() = ++tracked_;
+    Tensor(num_batches_tracked).copy_(host);
+  }
+  return batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+}
+
+// ---------------------------------------------------------------- activations
+Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope); }
+
+// ---------------------------------------------------------------- Sequential
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {
+  for (auto& m : modules) push_back(m);
+}
+
+void Sequential::push_back(std::shared_ptr<Module> module) {
+  register_module(std::to_string(layers_.size()), module);
+  layers_.push_back(std::move(module));
+}
+
+std::shared_ptr<Module> Sequential::operator[](size_t i) const {
+  CSGIS_CHECK(i < layers_.size(), "Sequential: index ", i, " out of range (size ", layers_.size(), ")");
+  return layers_[i];
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (auto& m : layers_) y = m->forward(y);
+  return y;
+}
+
+}  // namespace csgis::nn
