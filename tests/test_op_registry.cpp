@@ -143,3 +143,24 @@ TEST_CASE("op registry: CPU vs CUDA parity on a real GPU", "[gpu]") {
     DYNAMIC_SECTION(c.name) { check_parity(c, Device::cuda()); }
   }
 }
+
+TEST_CASE("op registry: conv2d through cuDNN vs CPU on a real GPU", "[gpu]") {
+  if (!cuda_available()) {
+    std::cout << "SKIPPED: no CUDA device" << std::endl;
+    return;
+  }
+  Context& ctx = current_context();
+  for (const OpCase& c : op_cases()) {
+    if (c.name.rfind("conv2d/", 0) != 0 && c.name.rfind("net/", 0) != 0) continue;
+    DYNAMIC_SECTION(c.name << " (cudnn)") {
+      ctx.use_cudnn = true;
+      try {
+        check_parity(c, Device::cuda());
+      } catch (...) {
+        ctx.use_cudnn = false;
+        throw;
+      }
+      ctx.use_cudnn = false;
+    }
+  }
+}
