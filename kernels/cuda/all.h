@@ -11,3 +11,4 @@
 #include "kernels/cuda/upsample.h"
 #include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/conv2d.h"
+#include "kernels/cuda/optim.h"
