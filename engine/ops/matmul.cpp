@@ -2,6 +2,7 @@
 // OpenBLAS / cuBLAS / the tiled kernel, and the backward rule (itself a pair of matmuls).
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
@@ -49,6 +50,9 @@ Operand as_operand(const Tensor& t, bool trans) {
 void run_gemm(int64_t batch, int64_t M, int64_t N, int64_t K, const Operand& a, const Operand& b, Tensor& out) {
   const Device dev = out.device();
   const int64_t ldc = N, stride_c = M * N;
+  // BLAS, cuBLAS and the tiled kernel all index one matrix with 32-bit ints.
+  for (int64_t v : {M, N, K, a.ld, b.ld})
+    CSGIS_CHECK(v <= INT32_MAX, "matmul: size ", v, " exceeds the 32-bit limit of the gemm kernels");
   if (dev.is_cpu()) {
     dispatch_float(out.dtype(), [&](auto zero) {
       using T = decltype(zero);
