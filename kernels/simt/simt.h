@@ -15,7 +15,8 @@
 // What a kernel author must know:
 //   * Static __shared__ variables become `static thread_local`: they are shared by the threads of one
 //     block, but they are NOT reset between blocks or launches (they keep the previous block's data),
-//     and their bounds are not checked here (an ASan build catches overruns of them).
+//     and their bounds cannot be checked by this header (ASan does not instrument thread_local
+//     variables either; a -fsanitize=bounds/undefined build catches indexing past a fixed-size array).
 //   * Dynamic shared memory: declare it with CSGIS_DYNAMIC_SHARED(T, name) (not `extern __shared__`).
 //     It is filled with 0xFF bytes (NaN for float) before each block, and guard bytes around it are
 //     checked after each block.

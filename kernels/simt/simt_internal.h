@@ -2,9 +2,13 @@
 // (simt_runtime.cpp). Not for kernels.
 #pragma once
 
+#include <ucontext.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string>
+#include <vector>
 
 #include "kernels/simt/simt.h"
 
@@ -21,6 +25,72 @@ void run_block(const LaunchDesc& desc, std::uint64_t linear_block, std::size_t s
 
 // True while the calling host thread is inside a block (a kernel is running on it).
 bool in_kernel();
+
+// State of an emulated thread of the running block.
+enum class St : unsigned char { NotStarted, Ready, AtBarrier, AtWarp, Exited };
+
+struct FiberStack {
+  void* map = nullptr;
+  std::size_t map_bytes = 0;
+  char* lo = nullptr;  // usable stack, above the guard page
+  std::size_t size = 0;
+};
+
+struct Thr {
+  ucontext_t ctx;  // saved context of the fiber running this thread (valid while it waits)
+  St st;
+  Op op;
+  BarrierKind barrier;
+  unsigned mask;
+  unsigned param;
+  int width;
+  int range_end;  // the fiber running this thread goes on with the next ones up to range_end
+  int slot;       // fiber stack
+  std::uint64_t value;
+  std::uint64_t result;
+  void* asan_fake;
+};
+
+// The scheduler state of one host thread (one block at a time).
+struct Sched {
+  std::size_t stack_bytes = 0;
+  std::vector<FiberStack> stacks;
+  std::vector<Thr> thr;
+  std::vector<ThreadCtx> ctx;
+  ucontext_t host;
+  const LaunchDesc* launch = nullptr;
+  uint3 block{0, 0, 0};
+  int nthreads = 0;
+  int cur = -1;  // thread running (or last run) on a fiber
+  bool in_block = false;
+  std::exception_ptr failure;
+  int failure_thread = -1;
+  std::vector<unsigned char> shm_store;
+  unsigned char* shm = nullptr;
+  std::size_t shm_bytes = 0;
+  std::uint64_t switches = 0;
+  const void* host_stack_bottom = nullptr;
+  std::size_t host_stack_size = 0;
+
+  Sched() = default;
+  Sched(const Sched&) = delete;
+  Sched& operator=(const Sched&) = delete;
+  ~Sched();
+  void release_stacks();  // unmaps the fiber stacks
+};
+
+// Messages (simt_resolve.cpp).
+std::string where(const Sched& s);  // describe_launch + " block (x,y,z)"
+std::string thread_name(const Sched& s, int t);
+const char* op_name(Op op);
+const char* barrier_name(BarrierKind k);
+std::string op_desc(const Thr& t);
+void fail(Sched& s, const std::string& msg, cudaError_t code = cudaErrorLaunchFailure);  // records a failure
+
+// Host side, once no fiber is ready: completes the warp collectives and the block barrier that can
+// complete. True when some thread became ready; false when the block is done or has failed (then
+// s.failure says why: a deadlock is diagnosed).
+bool resolve(Sched& s);
 
 }  // namespace detail
 }  // namespace simt
