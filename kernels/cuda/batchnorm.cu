@@ -125,10 +125,6 @@ __global__ void bn_backward_input_kernel(const float* __restrict__ dy, const flo
   }
 }
 
-unsigned blocks_for(int64_t n, int threads) {
-  const int64_t b = (n + threads - 1) / threads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);
-}
 
 // Threads of a per-channel block: one warp per 256 elements up to kMaxWarps, so tiny channels do
 // not pay for idle warps at the barriers.
@@ -152,7 +148,7 @@ void batchnorm_stats(const float* x, int64_t N, int64_t C, int64_t S, double eps
 void batchnorm_eval_stats(const float* running_mean, const float* running_var, int64_t C, double eps,
                           float* mean, float* invstd, cudaStream_t stream) {
   if (C == 0) return;
-  CSGIS_LAUNCH(bn_eval_stats_kernel, dim3(blocks_for(C, 128)), dim3(128), 0, stream, running_mean,
+  CSGIS_LAUNCH(bn_eval_stats_kernel, dim3(grid_stride_blocks(C, 128)), dim3(128), 0, stream, running_mean,
                running_var, C, float(eps), mean, invstd);
   CSGIS_CHECK_LAUNCH("bn_eval_stats_kernel");
 }
@@ -161,7 +157,7 @@ void batchnorm_apply(const float* x, const float* mean, const float* invstd, con
                      const float* bias, float* y, int64_t N, int64_t C, int64_t S, cudaStream_t stream) {
   const int64_t total = N * C * S;
   if (total == 0) return;
-  CSGIS_LAUNCH(bn_apply_kernel, dim3(blocks_for(total, kElementwiseThreads)), dim3(kElementwiseThreads), 0,
+  CSGIS_LAUNCH(bn_apply_kernel, dim3(grid_stride_blocks(total, kElementwiseThreads)), dim3(kElementwiseThreads), 0,
                stream, x, mean, invstd, weight, bias, y, total, C, S);
   CSGIS_CHECK_LAUNCH("bn_apply_kernel");
 }
@@ -182,7 +178,7 @@ void batchnorm_backward_input(const float* dy, const float* x, const float* mean
   const int64_t total = N * C * S;
   if (total == 0) return;
   const float inv_m = 1.f / float(N * S);
-  CSGIS_LAUNCH(bn_backward_input_kernel, dim3(blocks_for(total, kElementwiseThreads)),
+  CSGIS_LAUNCH(bn_backward_input_kernel, dim3(grid_stride_blocks(total, kElementwiseThreads)),
                dim3(kElementwiseThreads), 0, stream, dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat, dx,
                total, C, S, inv_m, training);
   CSGIS_CHECK_LAUNCH("bn_backward_input_kernel");

@@ -8,10 +8,6 @@ namespace CSGIS_GPU_NS {
 namespace {
 constexpr int kThreads = 256;
 
-inline unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);  // grid-stride loop covers the rest
-}
 
 // dst[dst_layout(i)] = src[src_layout(i)]
 __global__ void strided_copy_kernel(const float* __restrict__ src, StridedLayout sl,
@@ -33,13 +29,13 @@ void strided_copy(const float* src, const StridedLayout& sl, float* dst, const S
                   cudaStream_t stream) {
   const int64_t n = sl.numel();
   if (n == 0) return;
-  CSGIS_LAUNCH(strided_copy_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, src, sl, dst, dl, n);
+  CSGIS_LAUNCH(strided_copy_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, src, sl, dst, dl, n);
   CSGIS_CHECK_LAUNCH("strided_copy_kernel");
 }
 
 void fill(float* dst, int64_t n, float value, cudaStream_t stream) {
   if (n == 0) return;
-  CSGIS_LAUNCH(fill_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, dst, n, value);
+  CSGIS_LAUNCH(fill_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, dst, n, value);
   CSGIS_CHECK_LAUNCH("fill_kernel");
 }
 

@@ -20,6 +20,7 @@
 //   CSGIS_HOST_DEVICE               __host__ __device__
 // Limitations of the emulation are listed at the top of kernels/simt/simt.h.
 #pragma once
+#include <cstdint>
 
 #include <stdexcept>
 #include <string>
@@ -43,6 +44,13 @@
 #define CSGIS_HOST_DEVICE __host__ __device__
 
 namespace csgis {
+// Blocks for a grid-stride loop over `n` items with `threads` per block: enough to cover n, capped
+// so the grid stays far inside the hardware limit (the loop covers the rest).
+inline unsigned grid_stride_blocks(int64_t n, int64_t threads) {
+  const int64_t b = (n + threads - 1) / threads;
+  return unsigned(b < 65535 * 16 ? b : 65535 * 16);
+}
+
 namespace cuda_common_detail {
 // CSGIS_CHECK_LAUNCH accepts a string (used as is) or a kernel (named by its spelling).
 inline std::string launch_name(const char* /*spelling*/, const char* name) { return name; }

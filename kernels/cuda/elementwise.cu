@@ -42,8 +42,7 @@ void binary(BinaryOp op, const BroadcastLayout& l, const float* a, const float* 
             cudaStream_t stream) {
   const int64_t n = l.numel();
   if (n == 0) return;
-  const int64_t want = (n + kThreads - 1) / kThreads;
-  const dim3 grid(unsigned(want < 65535 * 16 ? want : 65535 * 16)), block(kThreads);
+  const dim3 grid(grid_stride_blocks(n, kThreads)), block(kThreads);
   if (dense(l, l.stride_a) && dense(l, l.stride_b)) {
     void (*k)(const float*, const float*, float*, int64_t) = nullptr;
     switch (op) {

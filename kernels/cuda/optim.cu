@@ -38,17 +38,13 @@ __global__ void sgd_step_kernel(float* __restrict__ param, const float* __restri
   }
 }
 
-unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);
-}
 }  // namespace
 
 void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, int64_t n, double beta1,
                double beta2, double eps, double weight_decay, double step_size, double bias_correction2_sqrt,
                cudaStream_t stream) {
   if (n == 0) return;
-  CSGIS_LAUNCH(adam_step_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, param, grad, exp_avg, exp_avg_sq,
+  CSGIS_LAUNCH(adam_step_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, param, grad, exp_avg, exp_avg_sq,
                n, float(beta1), float(beta2), float(eps), float(weight_decay), float(step_size),
                float(bias_correction2_sqrt));
   CSGIS_CHECK_LAUNCH("adam_step_kernel");
@@ -57,7 +53,7 @@ void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_s
 void sgd_step(float* param, const float* grad, float* momentum_buf, int64_t n, double lr, double momentum,
               double dampening, double weight_decay, bool nesterov, bool first_step, cudaStream_t stream) {
   if (n == 0) return;
-  CSGIS_LAUNCH(sgd_step_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, param, grad, momentum_buf, n,
+  CSGIS_LAUNCH(sgd_step_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, param, grad, momentum_buf, n,
                float(lr), float(momentum), float(dampening), float(weight_decay), nesterov, first_step);
   CSGIS_CHECK_LAUNCH("sgd_step_kernel");
 }

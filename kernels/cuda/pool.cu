@@ -11,10 +11,6 @@ namespace CSGIS_GPU_NS {
 namespace {
 constexpr int kThreads = 256;
 
-unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);  // grid-stride loops cover the rest
-}
 
 // Outputs o (of `out`) whose window [o*s - p, o*s - p + k) contains input index i: [*lo, *hi].
 __device__ __forceinline__ void covering(int64_t i, int k, int s, int p, int64_t out, int64_t& lo, int64_t& hi) {
@@ -150,14 +146,14 @@ __global__ void adaptive_avg_pool2d_backward_kernel(Pool2dGeom g, const float* _
 void max_pool2d_forward(const Pool2dGeom& g, const float* x, float* y, int64_t* idx, cudaStream_t stream) {
   const int64_t n = g.planes * g.OH * g.OW;
   if (n == 0) return;
-  CSGIS_LAUNCH(max_pool2d_forward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, g, x, y, idx, n);
+  CSGIS_LAUNCH(max_pool2d_forward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, g, x, y, idx, n);
   CSGIS_CHECK_LAUNCH("max_pool2d_forward_kernel");
 }
 
 void max_pool2d_backward(const Pool2dGeom& g, const float* dy, const int64_t* idx, float* dx, cudaStream_t stream) {
   const int64_t n = g.planes * g.H * g.W;
   if (n == 0) return;
-  CSGIS_LAUNCH(max_pool2d_backward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, g, dy, idx, dx, n);
+  CSGIS_LAUNCH(max_pool2d_backward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, g, dy, idx, dx, n);
   CSGIS_CHECK_LAUNCH("max_pool2d_backward_kernel");
 }
 
@@ -165,7 +161,7 @@ void avg_pool2d_forward(const Pool2dGeom& g, bool count_include_pad, const float
                         cudaStream_t stream) {
   const int64_t n = g.planes * g.OH * g.OW;
   if (n == 0) return;
-  CSGIS_LAUNCH(avg_pool2d_forward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, g, count_include_pad,
+  CSGIS_LAUNCH(avg_pool2d_forward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, g, count_include_pad,
                x, y, n);
   CSGIS_CHECK_LAUNCH("avg_pool2d_forward_kernel");
 }
@@ -174,7 +170,7 @@ void avg_pool2d_backward(const Pool2dGeom& g, bool count_include_pad, const floa
                          cudaStream_t stream) {
   const int64_t n = g.planes * g.H * g.W;
   if (n == 0) return;
-  CSGIS_LAUNCH(avg_pool2d_backward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, g, count_include_pad,
+  CSGIS_LAUNCH(avg_pool2d_backward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, g, count_include_pad,
                dy, dx, n);
   CSGIS_CHECK_LAUNCH("avg_pool2d_backward_kernel");
 }
@@ -182,14 +178,14 @@ void avg_pool2d_backward(const Pool2dGeom& g, bool count_include_pad, const floa
 void adaptive_avg_pool2d_forward(const Pool2dGeom& g, const float* x, float* y, cudaStream_t stream) {
   const int64_t n = g.planes * g.OH * g.OW;
   if (n == 0) return;
-  CSGIS_LAUNCH(adaptive_avg_pool2d_forward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, g, x, y, n);
+  CSGIS_LAUNCH(adaptive_avg_pool2d_forward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, g, x, y, n);
   CSGIS_CHECK_LAUNCH("adaptive_avg_pool2d_forward_kernel");
 }
 
 void adaptive_avg_pool2d_backward(const Pool2dGeom& g, const float* dy, float* dx, cudaStream_t stream) {
   const int64_t n = g.planes * g.H * g.W;
   if (n == 0) return;
-  CSGIS_LAUNCH(adaptive_avg_pool2d_backward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, g, dy, dx, n);
+  CSGIS_LAUNCH(adaptive_avg_pool2d_backward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, g, dy, dx, n);
   CSGIS_CHECK_LAUNCH("adaptive_avg_pool2d_backward_kernel");
 }
 

@@ -60,16 +60,12 @@ __global__ void max_rows_kernel(const float* __restrict__ x, float* __restrict__
   }
 }
 
-unsigned blocks_for(int64_t n, int threads) {
-  const int64_t b = (n + threads - 1) / threads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);
-}
 }  // namespace
 
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, cudaStream_t stream) {
   if (rows == 0) return;
   if (cols <= kShortRow) {
-    CSGIS_LAUNCH(sum_short_rows_kernel, dim3(blocks_for(rows, 128)), dim3(128), 0, stream, x, out, rows, cols);
+    CSGIS_LAUNCH(sum_short_rows_kernel, dim3(grid_stride_blocks(rows, 128)), dim3(128), 0, stream, x, out, rows, cols);
     CSGIS_CHECK_LAUNCH("sum_short_rows_kernel");
   } else {
     CSGIS_LAUNCH(sum_long_rows_kernel, dim3(unsigned(rows)), dim3(kBlock), 0, stream, x, out, cols);
@@ -79,7 +75,7 @@ void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, cudaStream
 
 void max_rows(const float* x, float* out, int64_t* index, int64_t rows, int64_t cols, cudaStream_t stream) {
   if (rows == 0) return;
-  CSGIS_LAUNCH(max_rows_kernel, dim3(blocks_for(rows, 128)), dim3(128), 0, stream, x, out, index, rows, cols);
+  CSGIS_LAUNCH(max_rows_kernel, dim3(grid_stride_blocks(rows, 128)), dim3(128), 0, stream, x, out, index, rows, cols);
   CSGIS_CHECK_LAUNCH("max_rows_kernel");
 }
 

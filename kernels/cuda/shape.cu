@@ -10,10 +10,6 @@ namespace CSGIS_GPU_NS {
 namespace {
 constexpr int kThreads = 256;
 
-unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);  // the grid-stride loop covers the rest
-}
 
 // y[p, oh, ow] = x[p, src(oh - top), src(ow - left)], or value in a constant border
 __global__ void pad2d_forward_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t h, int64_t w,
@@ -51,7 +47,7 @@ void pad2d_forward(const float* x, float* y, int64_t planes, int64_t h, int64_t 
                    float value, cudaStream_t stream) {
   const int64_t n = planes * (h + pad.top + pad.bottom) * (w + pad.left + pad.right);
   if (n == 0) return;
-  CSGIS_LAUNCH(pad2d_forward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, x, y, h, w, pad, value, n);
+  CSGIS_LAUNCH(pad2d_forward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, x, y, h, w, pad, value, n);
   CSGIS_CHECK_LAUNCH("pad2d_forward_kernel");
 }
 
@@ -59,7 +55,7 @@ void pad2d_backward(const float* dy, float* dx, int64_t planes, int64_t h, int64
                     cudaStream_t stream) {
   const int64_t n = planes * h * w;
   if (n == 0) return;
-  CSGIS_LAUNCH(pad2d_backward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, dy, dx, h, w, pad, n);
+  CSGIS_LAUNCH(pad2d_backward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, dy, dx, h, w, pad, n);
   CSGIS_CHECK_LAUNCH("pad2d_backward_kernel");
 }
 

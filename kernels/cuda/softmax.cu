@@ -12,10 +12,6 @@ namespace {
 constexpr int kThreads = 128;
 constexpr int kWarpsPerBlock = kThreads / 32;
 
-unsigned blocks_for(int64_t work, int64_t per_block) {
-  const int64_t b = (work + per_block - 1) / per_block;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);  // the grid-stride loops cover the rest
-}
 
 __device__ inline float warp_max(float v) {
   for (int off = 16; off > 0; off >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, off));
@@ -102,11 +98,11 @@ void softmax_forward(const float* x, float* y, int64_t outer, int64_t dim, int64
                      cudaStream_t stream) {
   if (outer * dim * inner == 0) return;
   if (inner == 1) {
-    CSGIS_LAUNCH(softmax_rows_kernel, dim3(blocks_for(outer, kWarpsPerBlock)), dim3(kThreads), 0, stream,
+    CSGIS_LAUNCH(softmax_rows_kernel, dim3(grid_stride_blocks(outer, kWarpsPerBlock)), dim3(kThreads), 0, stream,
                  x, y, outer, dim, log);
     CSGIS_CHECK_LAUNCH("softmax_rows_kernel");
   } else {
-    CSGIS_LAUNCH(softmax_cols_kernel, dim3(blocks_for(outer * inner, kThreads)), dim3(kThreads), 0, stream,
+    CSGIS_LAUNCH(softmax_cols_kernel, dim3(grid_stride_blocks(outer * inner, kThreads)), dim3(kThreads), 0, stream,
                  x, y, outer, dim, inner, log);
     CSGIS_CHECK_LAUNCH("softmax_cols_kernel");
   }
@@ -116,11 +112,11 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer,
                       bool log, cudaStream_t stream) {
   if (outer * dim * inner == 0) return;
   if (inner == 1) {
-    CSGIS_LAUNCH(softmax_rows_backward_kernel, dim3(blocks_for(outer, kWarpsPerBlock)), dim3(kThreads), 0,
+    CSGIS_LAUNCH(softmax_rows_backward_kernel, dim3(grid_stride_blocks(outer, kWarpsPerBlock)), dim3(kThreads), 0,
                  stream, y, dy, dx, outer, dim, log);
     CSGIS_CHECK_LAUNCH("softmax_rows_backward_kernel");
   } else {
-    CSGIS_LAUNCH(softmax_cols_backward_kernel, dim3(blocks_for(outer * inner, kThreads)), dim3(kThreads), 0,
+    CSGIS_LAUNCH(softmax_cols_backward_kernel, dim3(grid_stride_blocks(outer * inner, kThreads)), dim3(kThreads), 0,
                  stream, y, dy, dx, outer, dim, inner, log);
     CSGIS_CHECK_LAUNCH("softmax_cols_backward_kernel");
   }

@@ -10,10 +10,6 @@ namespace CSGIS_GPU_NS {
 namespace {
 constexpr int kThreads = 256;
 
-unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);  // the grid-stride loop covers the rest
-}
 
 // y[i] = f(x[i])
 __global__ void unary_kernel(UnaryOp op, const float* __restrict__ x, float* __restrict__ y, int64_t n,
@@ -34,7 +30,7 @@ __global__ void unary_backward_kernel(UnaryOp op, const float* __restrict__ v, c
 
 void unary(UnaryOp op, const float* x, float* y, int64_t n, float a, float b, cudaStream_t stream) {
   if (n == 0) return;
-  CSGIS_LAUNCH(unary_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, op, x, y, n, a, b);
+  CSGIS_LAUNCH(unary_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, op, x, y, n, a, b);
   CSGIS_CHECK_LAUNCH("unary_kernel");
 }
 
@@ -43,7 +39,7 @@ void unary_backward(UnaryOp op, const float* saved, const float* dy, float* dx, 
   if (n == 0) return;
   // Ops whose derivative needs no saved tensor read dy in its place: any valid pointer will do.
   const float* v = unary_saved(op) == UnarySaved::None ? dy : saved;
-  CSGIS_LAUNCH(unary_backward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, op, v, dy, dx, n, a, b);
+  CSGIS_LAUNCH(unary_backward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, op, v, dy, dx, n, a, b);
   CSGIS_CHECK_LAUNCH("unary_backward_kernel");
 }
 

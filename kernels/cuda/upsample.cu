@@ -15,10 +15,6 @@ namespace CSGIS_GPU_NS {
 namespace {
 constexpr int kThreads = 256;
 
-unsigned blocks_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return unsigned(b < 65535 * 16 ? b : 65535 * 16);  // grid-stride loops cover the rest
-}
 
 // Superset [lo, hi] of the outputs whose taps include input index i: those with src in [i-1, i+1).
 __device__ __forceinline__ void candidates(float scale, int64_t i, int64_t out, bool align_corners, int64_t& lo,
@@ -92,7 +88,7 @@ void upsample_bilinear2d_forward(const float* x, float* y, int64_t planes, int64
   const int64_t n = planes * OH * OW;
   if (n == 0) return;
   const float sh = bilinear_scale<float>(H, OH, align_corners), sw = bilinear_scale<float>(W, OW, align_corners);
-  CSGIS_LAUNCH(upsample_bilinear2d_forward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, x, y, H, W, OH,
+  CSGIS_LAUNCH(upsample_bilinear2d_forward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, x, y, H, W, OH,
                OW, sh, sw, align_corners, n);
   CSGIS_CHECK_LAUNCH("upsample_bilinear2d_forward_kernel");
 }
@@ -102,7 +98,7 @@ void upsample_bilinear2d_backward(const float* dy, float* dx, int64_t planes, in
   const int64_t n = planes * H * W;
   if (n == 0) return;
   const float sh = bilinear_scale<float>(H, OH, align_corners), sw = bilinear_scale<float>(W, OW, align_corners);
-  CSGIS_LAUNCH(upsample_bilinear2d_backward_kernel, dim3(blocks_for(n)), dim3(kThreads), 0, stream, dy, dx, H, W,
+  CSGIS_LAUNCH(upsample_bilinear2d_backward_kernel, dim3(grid_stride_blocks(n, kThreads)), dim3(kThreads), 0, stream, dy, dx, H, W,
                OH, OW, sh, sw, align_corners, n);
   CSGIS_CHECK_LAUNCH("upsample_bilinear2d_backward_kernel");
 }
