@@ -37,3 +37,6 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim = false, Tensor* indices =
 #include "engine/ops/softmax.h"
 #include "engine/ops/unary.h"
 #include "engine/ops/upsample.h"
+#include "engine/ops/ssim.h"
+#include "engine/ops/tv.h"
+#include "engine/ops/gram.h"

@@ -12,3 +12,6 @@
 #include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/optim.h"
+#include "kernels/cuda/ssim.h"
+#include "kernels/cuda/tv.h"
+#include "kernels/cuda/gram.h"

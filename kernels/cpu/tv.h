@@ -1,0 +1,38 @@
+// Masked total variation with wrap-around differences (the reference's GDLoss core), on host
+// memory. The geometry lives here (a guarded header) so kernels/cuda/tv.h shares it.
+#pragma once
+#include <cstdint>
+
+namespace csgis {
+
+// x is a contiguous [N, C, H, W] tensor. The mask plane of (n, c) starts at mask + n * mask_sn +
+// c * mask_sc and is a contiguous H x W plane: strides 0 broadcast a [1 or N, 1 or C, H, W] mask.
+// A null mask means all ones.
+struct TvGeom {
+  int64_t N = 0, C = 0, H = 0, W = 0;
+  int64_t mask_sn = 0, mask_sc = 0;
+  double wh = 1, ww = 1;  // weights of the vertical and horizontal terms
+};
+
+// Blocks (and partial sums) of the CUDA forward reduction: enough to fill a GPU, few enough that one
+// block can sum the partials. 256 threads per block.
+inline int64_t masked_tv_partials(const TvGeom& g) {
+  const int64_t n = g.N * g.C * g.H * g.W, b = (n + 255) / 256;
+  return b < 1 ? 1 : b > 1024 ? 1024 : b;
+}
+
+namespace cpu {
+
+// out[0] = sum_{n,c,i,j} m(n,c,i,j) * ( wh * (x[i+1 mod H, j] - x[i, j])^2
+//                                      + ww * (x[i, j+1 mod W] - x[i, j])^2 )
+template <typename T>
+void masked_tv_forward(const TvGeom& g, const T* x, const T* mask, T* out);
+
+// dx = gout[0] * d(out)/dx:
+//   dx[i,j] = 2 gout ( wh (m[i-1,j] dh[i-1,j] - m[i,j] dh[i,j]) + ww (m[i,j-1] dw[i,j-1] - m[i,j] dw[i,j]) )
+// with dh[i,j] = x[i+1,j] - x[i,j], dw[i,j] = x[i,j+1] - x[i,j], every index taken mod H / W.
+template <typename T>
+void masked_tv_backward(const TvGeom& g, const T* x, const T* mask, const T* gout, T* dx);
+
+}  // namespace cpu
+}  // namespace csgis
