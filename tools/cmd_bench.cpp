@@ -104,7 +104,7 @@ Runner add_bench_command(CLI::App& app) {
   conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only)");
   return [o, conv]() -> int {
     if (conv->parsed()) return run_conv_bench(*o);
-    return 1;
+    return -1;
   };
 }
 

@@ -1,5 +1,6 @@
-// Sub-commands of the csgis driver. Each registers its CLI11 sub-command and returns the
-// function to run when it is selected.
+// Sub-commands of the csgis driver. Each add_*_command registers its CLI11 sub-command on `app`
+// and returns a Runner: called after parsing, it runs the command and returns its exit code when
+// that command was chosen, and -1 otherwise.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -7,6 +8,11 @@
 namespace csgis::tools {
 
 using Runner = std::function<int()>;
+Runner add_train_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
+Runner add_smooth_command(CLI::App& app);   // cmd_smooth.cpp
+Runner add_eval_command(CLI::App& app);     // cmd_eval.cpp
+Runner add_tune_gf_command(CLI::App& app);  // cmd_eval.cpp
+Runner add_metrics_command(CLI::App& app);  // cmd_metrics.cpp
 
 }  // namespace csgis::tools

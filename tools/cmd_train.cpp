@@ -1,0 +1,50 @@
+// `csgis train`: trains the JESS smoothing network from a JSON config (see docs/training.md).
+#include <cstdio>
+#include <filesystem>
+
+#include "tools/commands.h"
+#include "tools/lib/trainer.h"
+
+namespace csgis::tools {
+
+namespace {
+struct TrainFlags {
+  std::string config, out, device, resume;
+  int64_t steps = -1;
+  bool quiet = false;
+};
+}  // namespace
+
+Runner add_train_command(CLI::App& app) {
+  auto f = std::make_shared<TrainFlags>();
+  auto* cmd = app.add_subcommand("train", "Train the smoothing network from a JSON config");
+  cmd->add_option("--config", f->config, "training config (JSON; every key in docs/training.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--steps", f->steps, "override the config's number of training steps")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--out", f->out, "output directory (default: runs/<config name>)");
+  cmd->add_option("--device", f->device, "override the config's device: cpu, cuda, cuda:N or simt");
+  cmd->add_option("--resume", f->resume, "continue from this checkpoint (out/checkpoint.safetensors)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--quiet", f->quiet, "no progress bar");
+  return [f, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    TrainOptions o;
+    o.config = TrainConfig::load(f->config);
+    if (f->steps > 0) o.config.steps = f->steps;
+    if (!f->device.empty()) o.config.device = f->device;
+    o.out_dir = f->out.empty() ? "runs/" + std::filesystem::path(f->config).stem().string() : f->out;
+    o.resume = f->resume;
+    o.show_progress = !f->quiet;
+    TrainResult r = train(o);
+    std::printf("trained steps %lld..%lld in %.1f s; validation PSNR %.2f dB, SSIM %.4f (input %.2f dB, %.4f)\n",
+                (long long)r.first_step + 1, (long long)r.last_step, r.seconds, r.final_val.psnr, r.final_val.ssim,
+                r.final_val.input_psnr, r.final_val.input_ssim);
+    std::printf("outputs in %s: best.safetensors, checkpoint.safetensors, metrics.jsonl, curve.png\n",
+                o.out_dir.c_str());
+    return 0;
+  };
+}
+
+}  // namespace csgis::tools

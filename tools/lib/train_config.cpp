@@ -1,0 +1,193 @@
+#include "tools/lib/train_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace csgis::tools {
+
+namespace {
+
+const char* type_name(const nlohmann::json& v) {
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_number_integer() || v.is_number_unsigned()) return "an integer";
+  if (v.is_number()) return "a number";
+  if (v.is_string()) return "a string";
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
+  return "null";
+}
+
+// Reads the keys of one JSON object into fields, then refuses any key that was not read.
+class Fields {
+ public:
+  Fields(const nlohmann::json& obj, std::string where, std::string prefix)
+      : obj_(obj), where_(std::move(where)), prefix_(std::move(prefix)) {
+    CSGIS_CHECK(obj.is_object(), where_, ": '", prefix_.empty() ? "(top level)" : prefix_,
+                "' must be an object, got ", type_name(obj));
+  }
+
+  template <typename T>
+  void get(const std::string& key, T& out) {
+    known_.insert(key);
+    auto it = obj_.find(key);
+    if (it == obj_.end()) return;
+    const nlohmann::json& v = *it;
+    const std::string name = prefix_.empty() ? key : prefix_ + "." + key;
+    if constexpr (std::is_same_v<T, bool>) {
+      CSGIS_CHECK(v.is_boolean(), where_, ": field '", name, "': expected a boolean, got ", type_name(v));
+      out = v.get<bool>();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      CSGIS_CHECK(v.is_string(), where_, ": field '", name, "': expected a string, got ", type_name(v));
+      out = v.get<std::string>();
+    } else if constexpr (std::is_integral_v<T>) {
+      CSGIS_CHECK(v.is_number_integer() || v.is_number_unsigned(), where_, ": field '", name,
+                  "': expected an integer, got ", type_name(v));
+      out = v.get<T>();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      CSGIS_CHECK(v.is_number(), where_, ": field '", name, "': expected a number, got ", type_name(v));
+      out = v.get<T>();
+    } else {  // std::vector<int64_t>
+      CSGIS_CHECK(v.is_array(), where_, ": field '", name, "': expected an array of integers, got ", type_name(v));
+      out.clear();
+      for (const auto& e : v) {
+        CSGIS_CHECK(e.is_number_integer(), where_, ": field '", name, "': expected integers, got ", type_name(e));
+        out.push_back(e.get<int64_t>());
+      }
+    }
+  }
+
+  const nlohmann::json* object(const std::string& key) {
+    known_.insert(key);
+    auto it = obj_.find(key);
+    return it == obj_.end() ? nullptr : &*it;
+  }
+
+  void refuse_unknown() const {
+    for (auto it = obj_.begin(); it != obj_.end(); ++it) {
+      if (known_.count(it.key())) continue;
+      std::ostringstream keys;
+      for (const auto& k : known_) keys << (keys.tellp() > 0 ? ", " : "") << k;
+      CSGIS_FAIL(where_, ": unknown key '", prefix_.empty() ? it.key() : prefix_ + "." + it.key(),
+                 "' (known keys here: ", keys.str(), ")");
+    }
+  }
+
+ private:
+  const nlohmann::json& obj_;
+  std::string where_, prefix_;
+  std::set<std::string> known_;
+};
+
+void check_range(bool ok, const std::string& where, const char* field, const char* what) {
+  CSGIS_CHECK(ok, where, ": field '", field, "': ", what);
+}
+
+}  // namespace
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& where) {
+  TrainConfig c;
+  Fields top(j, where, "");
+  if (const auto* m = top.object("model")) {
+    Fields f(*m, where, "model");
+    f.get("dim", c.model.dim);
+    f.get("feature_blocks", c.model.feature_blocks);
+    f.get("smooth_blocks", c.model.smooth_blocks);
+    f.get("enhance_blocks", c.model.enhance_blocks);
+    f.refuse_unknown();
+  }
+  if (const auto* d = top.object("data")) {
+    Fields f(*d, where, "data");
+    f.get("source", c.source);
+    f.get("val_source", c.val_source);
+    f.get("texture_dir", c.texture_dir);
+    f.get("sample_size", c.sample_size);
+    f.get("patch", c.patch);
+    f.get("batch", c.batch);
+    f.get("workers", c.workers);
+    f.get("augment", c.augment);
+    f.get("val_count", c.val_count);
+    f.get("val_size", c.val_size);
+    f.refuse_unknown();
+  }
+  if (const auto* o = top.object("optim")) {
+    Fields f(*o, where, "optim");
+    f.get("lr", c.lr);
+    f.get("beta1", c.beta1);
+    f.get("beta2", c.beta2);
+    f.get("weight_decay", c.weight_decay);
+    f.get("milestones", c.milestones);
+    f.get("gamma", c.gamma);
+    f.refuse_unknown();
+  }
+  if (const auto* l = top.object("loss")) {
+    Fields f(*l, where, "loss");
+    f.get("lambda_edge", c.lambda_edge);
+    f.get("ssim_weight", c.ssim_weight);
+    f.get("dtv", c.dtv);
+    f.get("dtv_tv_weight_s0", c.dtv_tv_weight_s0);
+    f.get("dtv_tv_weight_s1", c.dtv_tv_weight_s1);
+    f.get("contrastive_l1", c.contrastive_l1);
+    f.get("margin_l1", c.margin_l1);
+    f.get("lambda_c", c.lambda_c);
+    f.refuse_unknown();
+  }
+  top.get("steps", c.steps);
+  top.get("device", c.device);
+  top.get("seed", c.seed);
+  top.get("log_interval", c.log_interval);
+  top.get("val_interval", c.val_interval);
+  top.get("checkpoint_interval", c.checkpoint_interval);
+  top.get("threads", c.threads);
+  top.refuse_unknown();
+
+  check_range(c.model.dim > 0 && c.model.feature_blocks >= 0 && c.model.smooth_blocks >= 0 &&
+                  c.model.enhance_blocks >= 0, where, "model", "dim must be > 0 and block counts >= 0");
+  check_range(c.patch >= 16, where, "data.patch", "must be >= 16");
+  check_range(c.sample_size >= c.patch, where, "data.sample_size", "must be >= data.patch");
+  check_range(c.batch >= 1, where, "data.batch", "must be >= 1");
+  check_range(c.workers >= 0, where, "data.workers", "must be >= 0");
+  check_range(c.val_count >= 1, where, "data.val_count", "must be >= 1");
+  check_range(c.val_size >= 16, where, "data.val_size", "must be >= 16");
+  check_range(c.lr > 0, where, "optim.lr", "must be > 0");
+  check_range(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, where, "optim.beta1/beta2",
+              "must be in [0, 1)");
+  check_range(c.gamma > 0, where, "optim.gamma", "must be > 0");
+  check_range(c.steps >= 1, where, "steps", "must be >= 1");
+  check_range(c.log_interval >= 1 && c.val_interval >= 1 && c.checkpoint_interval >= 1, where,
+              "log_interval/val_interval/checkpoint_interval", "must be >= 1");
+  check_range(c.device == "cpu" || c.device == "simt" || c.device.rfind("cuda", 0) == 0, where, "device",
+              "must be cpu, cuda, cuda:N or simt");
+  return c;
+}
+
+TrainConfig TrainConfig::load(const std::string& path) {
+  std::ifstream in(path);
+  CSGIS_CHECK(in.good(), "cannot read config '", path, "'");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::parse_error& e) {
+    CSGIS_FAIL("config '", path, "' is not valid JSON: ", e.what());
+  }
+  return from_json(j, "config '" + path + "'");
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"model", {{"dim", model.dim}, {"feature_blocks", model.feature_blocks},
+                     {"smooth_blocks", model.smooth_blocks}, {"enhance_blocks", model.enhance_blocks}}},
+          {"data", {{"source", source}, {"val_source", val_source}, {"texture_dir", texture_dir},
+                    {"sample_size", sample_size}, {"patch", patch}, {"batch", batch}, {"workers", workers},
+                    {"augment", augment}, {"val_count", val_count}, {"val_size", val_size}}},
+          {"optim", {{"lr", lr}, {"beta1", beta1}, {"beta2", beta2}, {"weight_decay", weight_decay},
+                     {"milestones", milestones}, {"gamma", gamma}}},
+          {"loss", {{"lambda_edge", lambda_edge}, {"ssim_weight", ssim_weight}, {"dtv", dtv},
+                    {"dtv_tv_weight_s0", dtv_tv_weight_s0}, {"dtv_tv_weight_s1", dtv_tv_weight_s1},
+                    {"contrastive_l1", contrastive_l1}, {"margin_l1", margin_l1}, {"lambda_c", lambda_c}}},
+          {"steps", steps}, {"device", device}, {"seed", seed}, {"log_interval", log_interval},
+          {"val_interval", val_interval}, {"checkpoint_interval", checkpoint_interval}, {"threads", threads}};
+}
+
+}  // namespace csgis::tools

@@ -1,0 +1,59 @@
+// The training configuration: one JSON file, every key documented in docs/training.md, unknown
+// keys and wrong types refused with a message naming the file, the field and what was expected.
+// The effective configuration (defaults filled in) is written beside every checkpoint.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/jess_names.h"
+
+namespace csgis::tools {
+
+struct TrainConfig {
+  models::JessConfig model;  // "model": {dim, feature_blocks, smooth_blocks, enhance_blocks}
+
+  // "data"
+  std::string source = "procedural";  // "procedural" or a dataset folder (DIR/input, gt, ...)
+  std::string val_source = "procedural";
+  std::string texture_dir;            // procedural: GIMP .pat textures (default: gimp-data's)
+  int sample_size = 96;               // procedural sample size (train), before cropping to patch
+  int patch = 64;
+  int batch = 4;
+  int workers = 2;
+  bool augment = true;
+  int val_count = 24;                 // procedural validation samples
+  int val_size = 128;
+
+  // "optim"
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, weight_decay = 0.0;
+  std::vector<int64_t> milestones;    // steps at which lr *= gamma (MultiStepLR over steps)
+  double gamma = 0.5;
+
+  // "loss"
+  double lambda_edge = 0.001;
+  double ssim_weight = 0.1;
+  bool dtv = true;
+  double dtv_tv_weight_s0 = 1.0, dtv_tv_weight_s1 = 1.0;
+  bool contrastive_l1 = false;        // the gray-L1 triplet (needs no VGG); negative = I or I_over
+  double margin_l1 = 0.3;
+  double lambda_c = 1.0;
+
+  // top level
+  int64_t steps = 1000;
+  std::string device = "cpu";
+  uint64_t seed = 1;
+  int64_t log_interval = 10;
+  int64_t val_interval = 100;
+  int64_t checkpoint_interval = 100;
+  int threads = 0;                    // CPU threads (0: OMP_NUM_THREADS or all cores)
+
+  // `where` names the file in error messages.
+  static TrainConfig from_json(const nlohmann::json& j, const std::string& where);
+  static TrainConfig load(const std::string& path);
+  nlohmann::json to_json() const;
+};
+
+}  // namespace csgis::tools

@@ -1,0 +1,307 @@
+#include "tools/lib/trainer.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "engine/autograd.h"
+#include "engine/context.h"
+#include "engine/error.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/safetensors.h"
+#include "engine/ops.h"
+#include "engine/optim/lr_scheduler.h"
+#include "engine/optim/optimizer.h"
+#include "losses/total.h"
+#include "models/jess.h"
+#include "tools/lib/plot.h"
+#include "tools/lib/progress.h"
+
+namespace fs = std::filesystem;
+
+namespace csgis::tools {
+
+namespace {
+
+constexpr const char* kCheckpointFormat = "csgis-train-checkpoint-1";
+
+uint64_t mix(uint64_t a, uint64_t b) {
+  uint64_t z = a * 0x9e3779b97f4a7c15ULL + b + 0x632be59bd9b4e019ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::shared_ptr<const data::SampleSource> make_source(const std::string& source, const TrainConfig& c,
+                                                      data::Split split, int size, int64_t count) {
+  if (source != "procedural") return std::make_shared<data::FolderDataset>(source);
+  const std::string dir = c.texture_dir.empty() ? data::default_texture_dir() : c.texture_dir;
+  data::TextureSplit textures = data::split_textures(data::load_texture_dir(dir));
+  data::ProceduralConfig pc;
+  pc.size = size;
+  pc.seed = c.seed;
+  pc.split = split;
+  return std::make_shared<data::ProceduralSource>(pc, textures.get(split), count);
+}
+
+// Validation images as [1,3,H,W] tensors on the device, with the input's own scores.
+struct ValidationSet {
+  std::vector<Tensor> inputs, gts;
+  double input_psnr = 0, input_ssim = 0;
+};
+
+double psnr(const Tensor& a, const Tensor& b) {
+  const double mse = mean(square(a - b)).item();
+  return 10.0 * std::log10(1.0 / std::max(mse, 1e-12));
+}
+
+ValidationSet load_validation(const TrainConfig& c, Device dev) {
+  auto src = make_source(c.val_source, c, data::Split::Val, c.val_size, c.val_count);
+  ValidationSet v;
+  const int64_t n = src->size();
+  CSGIS_CHECK(n > 0, "validation source '", c.val_source, "' has no samples");
+  autograd::NoGradGuard no_grad;
+  for (int64_t i = 0; i < n; ++i) {
+    data::Sample s = src->get(i);
+    Tensor in = data::image_to_tensor(s.input).to(dev), gt = data::image_to_tensor(s.gt).to(dev);
+    v.input_psnr += psnr(in, gt) / double(n);
+    v.input_ssim += ssim(in, gt, SsimMode::Metric).item() / double(n);
+    v.inputs.push_back(in);
+    v.gts.push_back(gt);
+  }
+  return v;
+}
+
+ValidationResult validate(models::Jess& model, const ValidationSet& v) {
+  ValidationResult r{0, 0, v.input_psnr, v.input_ssim};
+  autograd::NoGradGuard no_grad;
+  model.eval();
+  const double n = double(v.inputs.size());
+  for (size_t i = 0; i < v.inputs.size(); ++i) {
+    Tensor out = clamp(model.forward_all(v.inputs[i]).S1, 0.0, 1.0);
+    r.psnr += psnr(out, v.gts[i]) / n;
+    r.ssim += ssim(out, v.gts[i], SsimMode::Metric).item() / n;
+  }
+  model.train();
+  return r;
+}
+
+// ---- checkpoints ----
+void save_checkpoint(const std::string& path, const TrainConfig& c, models::Jess& model,
+                     const optim::Optimizer& opt, int64_t step, double best_ssim) {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [name, t] : model.state_dict()) tensors.emplace_back("model." + name, t);
+  optim::OptimizerState st = opt.state();
+  for (auto& [name, t] : st.tensors) tensors.emplace_back("optim." + name, t);
+  std::ostringstream gen;
+  for (uint64_t w : current_context().generator().state()) gen << w << " ";
+  save_safetensors(path, tensors,
+                   {{"format", kCheckpointFormat},
+                    {"step", std::to_string(step)},
+                    {"optim_step", std::to_string(st.step)},
+                    {"best_val_ssim", std::to_string(best_ssim)},
+                    {"generator", gen.str()},
+                    {"config", c.to_json().dump()},
+                    {models::kJessConfigKey, model.config().to_json()}});
+}
+
+struct Restored {
+  int64_t step = 0;
+  double best_ssim = -1;
+};
+
+Restored load_checkpoint(const std::string& path, const TrainConfig& c, models::Jess& model,
+                         optim::Optimizer& opt) {
+  SafetensorsFile f = load_safetensors(path);
+  auto meta = [&](const char* key) -> const std::string& {
+    auto it = f.metadata.find(key);
+    CSGIS_CHECK(it != f.metadata.end(), "checkpoint '", path, "' has no '", key,
+                "' metadata: not a csgis training checkpoint");
+    return it->second;
+  };
+  CSGIS_CHECK(meta("format") == kCheckpointFormat, "checkpoint '", path, "' has format '", meta("format"),
+              "', expected ", kCheckpointFormat);
+  const models::JessConfig saved = models::JessConfig::from_json(meta(models::kJessConfigKey));
+  CSGIS_CHECK(saved == c.model, "checkpoint '", path, "' holds a model ", saved.str(),
+              " but the config asks for ", c.model.str());
+  nn::StateDict model_state;
+  optim::OptimizerState opt_state;
+  for (auto& [name, t] : f.tensors) {
+    if (name.rfind("model.", 0) == 0) model_state.emplace_back(name.substr(6), t);
+    else if (name.rfind("optim.", 0) == 0) opt_state.tensors.emplace_back(name.substr(6), t);
+    else CSGIS_FAIL("checkpoint '", path, "': unexpected tensor '", name, "'");
+  }
+  model.load_state_dict(model_state, true);
+  opt_state.step = std::stoll(meta("optim_step"));
+  opt_state.lr = c.lr;
+  opt.load_state(opt_state);
+  Generator::State gs{};
+  std::istringstream gen(meta("generator"));
+  for (auto& w : gs) gen >> w;
+  current_context().generator().set_state(gs);
+  return {std::stoll(meta("step")), std::stod(meta("best_val_ssim"))};
+}
+
+// ---- metrics log ----
+struct History {
+  std::vector<std::pair<double, double>> loss, val_psnr, input_psnr;
+};
+
+// Keeps the log lines up to `step` (a resumed run rewrites what came after its checkpoint).
+History reload_log(const std::string& path, int64_t step) {
+  History h;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("step") || j["step"].get<int64_t>() > step) continue;
+    kept += line + "\n";
+    const double s = double(j["step"].get<int64_t>());
+    if (j.contains("loss")) h.loss.emplace_back(s, j["loss"].get<double>());
+    if (j.contains("val_psnr")) h.val_psnr.emplace_back(s, j["val_psnr"].get<double>());
+    if (j.contains("input_psnr")) h.input_psnr.emplace_back(s, j["input_psnr"].get<double>());
+  }
+  write_file_atomic(path, kept.data(), kept.size());
+  return h;
+}
+
+void write_curve(const std::string& path, const History& h) {
+  Panel loss{"TRAINING LOSS", {{"TOTAL", h.loss, 200, 40, 40}}, true};
+  Panel val{"VALIDATION PSNR (DB)", {{"NETWORK", h.val_psnr, 30, 90, 200}, {"INPUT", h.input_psnr, 120, 120, 120}}, false};
+  data::save_png(path, render_plot({loss, val}));
+}
+
+}  // namespace
+
+TrainResult train(const TrainOptions& o) {
+  const TrainConfig& c = o.config;
+  if (c.threads > 0) omp_set_num_threads(c.threads);
+  const Device dev = Device::parse(c.device);
+  fs::create_directories(o.out_dir);
+  const std::string config_path = o.out_dir + "/config.json", ckpt_path = o.out_dir + "/checkpoint.safetensors",
+                    best_path = o.out_dir + "/best.safetensors", log_path = o.out_dir + "/metrics.jsonl",
+                    curve_path = o.out_dir + "/curve.png";
+
+  // Everything random (initialisation, per-step choices) derives from the config's seed.
+  Context ctx(0, nullptr, c.seed);
+  ContextGuard guard(ctx);
+
+  models::Jess model(c.model);
+  model.to(dev);
+  model.train();
+  optim::Adam opt(model.parameters(), c.lr, {c.beta1, c.beta2}, 1e-8, c.weight_decay);
+  optim::MultiStepLR schedule(opt, c.milestones, c.gamma);  // stepped once per training step
+
+  Restored restored;
+  if (!o.resume.empty()) restored = load_checkpoint(o.resume, c, model, opt);
+  const int64_t start = restored.step;
+  CSGIS_CHECK(start < c.steps, "checkpoint '", o.resume, "' is at step ", start, ", nothing left to do for steps = ",
+              c.steps);
+  schedule.set_last_epoch(start);
+  const std::string cfg_text = c.to_json().dump(2) + "\n";
+  write_file_atomic(config_path, cfg_text.data(), cfg_text.size());
+  History history = reload_log(log_path, start);
+
+  data::LoaderConfig lc;
+  lc.batch_size = c.batch;
+  lc.workers = c.workers;
+  lc.seed = c.seed;
+  lc.augment = c.augment ? data::AugmentConfig{} : data::AugmentConfig::none(c.patch);
+  lc.augment.patch = c.patch;
+  data::Loader loader(make_source(c.source, c, data::Split::Train, c.sample_size, -1), lc, start);
+  const ValidationSet val = load_validation(c, dev);
+
+  losses::TotalLossConfig lcfg;
+  lcfg.lambda_e = c.lambda_edge;
+  lcfg.ssim_weight = c.ssim_weight;
+  lcfg.use_dtv = c.dtv;
+  lcfg.dtv_tv_weight_s0 = c.dtv_tv_weight_s0;
+  lcfg.dtv_tv_weight_s1 = c.dtv_tv_weight_s1;
+  lcfg.use_contrastive = c.contrastive_l1;
+  lcfg.margin_l1 = c.margin_l1;
+  lcfg.lambda_c = c.lambda_c;
+  lcfg.use_seg = false;  // the semantic branch needs DeepLabv3+ (a later issue)
+  const losses::TotalLoss loss_fn{lcfg};
+
+  TrainResult result;
+  result.first_step = start;
+  result.best_val_ssim = restored.best_ssim;
+  std::ofstream log(log_path, std::ios::app);
+  Progress progress("train", c.steps, "step", start);
+  const auto t0 = std::chrono::steady_clock::now();
+  double window_loss = 0;
+  int64_t window_count = 0;
+
+  for (int64_t step = start + 1; step <= c.steps; ++step) {
+    data::Batch b = loader.next();
+    losses::LossInputs in;
+    Tensor input = b.input.to(dev);
+    models::JessOutput out = model.forward_all(input);
+    in.edge_logits = out.E_pred;
+    in.s0 = out.S0;
+    in.s1 = out.S1;
+    in.s_gt = b.gt.to(dev);
+    in.edge_gt = b.edge.to(dev);
+    if (c.contrastive_l1) {
+      // The negative of this step: the textured input or the over-smoothed image, with p = 1/2.
+      Generator g(mix(c.seed, uint64_t(step)));
+      in.negative = g.uniform() < 0.5 ? input : b.over.to(dev);
+    }
+    losses::LossTerms terms = loss_fn(in);
+    opt.zero_grad();
+    terms.total.backward();
+    opt.step();
+    schedule.step();
+
+    const double loss = terms.total.item();
+    CSGIS_CHECK(std::isfinite(loss), "training diverged at step ", step, " (loss ", loss,
+                "); lower optim.lr or check the data");
+    result.losses.push_back(loss);
+    result.last_step = step;
+    window_loss += loss;
+    ++window_count;
+    if (step % c.log_interval == 0 || step == c.steps) {
+      nlohmann::json j = {{"step", step}, {"lr", opt.lr()},
+                          {"time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
+      for (auto& [name, v] : terms.values()) j[name == "total" ? "loss" : name] = v;
+      j["loss_avg"] = window_loss / double(window_count);
+      log << j.dump() << "\n" << std::flush;
+      history.loss.emplace_back(double(step), loss);
+      window_loss = 0;
+      window_count = 0;
+    }
+    if (step % c.val_interval == 0 || step == c.steps) {
+      ValidationResult v = validate(model, val);
+      nlohmann::json j = {{"step", step}, {"val_psnr", v.psnr}, {"val_ssim", v.ssim},
+                          {"input_psnr", v.input_psnr}, {"input_ssim", v.input_ssim}};
+      log << j.dump() << "\n" << std::flush;
+      history.val_psnr.emplace_back(double(step), v.psnr);
+      history.input_psnr.emplace_back(double(step), v.input_psnr);
+      if (v.ssim > result.best_val_ssim) {
+        result.best_val_ssim = v.ssim;
+        save_jess(best_path, model, {{"step", std::to_string(step)}, {"val_psnr", std::to_string(v.psnr)},
+                                     {"val_ssim", std::to_string(v.ssim)}});
+      }
+      result.final_val = v;
+      write_curve(curve_path, history);
+    }
+    if (step % c.checkpoint_interval == 0 || step == c.steps)
+      save_checkpoint(ckpt_path, c, model, opt, step, result.best_val_ssim);
+    if (o.show_progress) {
+      char status[96];
+      std::snprintf(status, sizeof status, "loss %.4f  val PSNR %.2f", loss, result.final_val.psnr);
+      progress.update(step, status);
+    }
+  }
+  if (o.show_progress) progress.finish();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+}  // namespace csgis::tools

@@ -1,0 +1,42 @@
+// Training of the JESS smoothing network: the loop behind `csgis train`.
+//
+// Out directory: config.json (effective config), checkpoint.safetensors (model + optimizer + step,
+// written atomically every checkpoint_interval steps and at the end), best.safetensors (the weights
+// with the best validation SSIM, in save_jess format: what `csgis smooth` loads), metrics.jsonl
+// (one JSON object per logged step and per validation), curve.png (loss and PSNR curves).
+//
+// Resuming is exact: every random choice of a step is a function of (seed, step), the loader
+// restarts at the checkpoint's batch, and the optimizer state and schedule position are restored,
+// so an interrupted run continues with the same loss curve as an uninterrupted one.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tools/lib/train_config.h"
+
+namespace csgis::tools {
+
+struct TrainOptions {
+  TrainConfig config;
+  std::string out_dir = "runs/train";
+  std::string resume;       // checkpoint to continue from (empty: start fresh)
+  bool show_progress = true;
+};
+
+struct ValidationResult {
+  double psnr = 0, ssim = 0;              // network output vs ground truth (means over the set)
+  double input_psnr = 0, input_ssim = 0;  // the textured input vs ground truth
+};
+
+struct TrainResult {
+  int64_t first_step = 0, last_step = 0;  // steps run by this call: (first_step, last_step]
+  std::vector<double> losses;             // total loss of each step run by this call
+  ValidationResult final_val;
+  double best_val_ssim = -1;
+  double seconds = 0;
+};
+
+TrainResult train(const TrainOptions& options);
+
+}  // namespace csgis::tools
