@@ -1,0 +1,265 @@
+// The csgis driver's inference and evaluation commands, run as a user would: the built binary via
+// std::system, with files in a scratch directory. Checks exit codes, one-line errors that name the
+// file, and that a failed run leaves existing outputs alone.
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "data/dataset.h"
+#include "engine/autograd.h"
+#include "engine/generator.h"
+#include "engine/io/safetensors.h"
+#include "models/jess.h"
+#include "tools/lib/image_metrics.h"
+#include "tools/lib/tiled_inference.h"
+
+using namespace csgis;
+namespace fs = std::filesystem;
+
+#ifndef CSGIS_DRIVER
+#error "CSGIS_DRIVER (path of the built csgis binary) is set by tools/CMakeLists.txt"
+#endif
+
+namespace {
+
+struct Scratch {
+  std::string path;
+  Scratch() {
+    char tmpl[] = "/tmp/csgis_cli_test_XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct Run {
+  int rc;
+  std::string out, err;
+};
+
+// Runs `csgis ARGS` with stdout and stderr captured in the scratch directory.
+Run csgis_run(const Scratch& dir, const std::string& args) {
+  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const std::string cmd = std::string("OMP_NUM_THREADS=2 '") + CSGIS_DRIVER + "' " + args + " >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  REQUIRE(status != -1);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
+
+data::Image test_picture(int w, int h, uint64_t seed) {
+  Generator gen(seed);
+  const std::vector<float> noise = Tensor::rand({int64_t(w) * h * 3}, 0.0, 1.0, &gen).to_vector<float>();
+  data::Image img(w, h, 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c)
+        img.at(x, y, c) = 0.5f + 0.3f * float(std::sin(0.2 * x + c) * std::cos(0.15 * y)) +
+                          0.2f * (noise[(size_t(y) * w + x) * 3 + c] - 0.5f);
+  return img;
+}
+
+// A tiny random network saved as a weight file.
+std::string tiny_weights(const Scratch& dir, const std::string& name = "tiny.safetensors", int in_c = 3) {
+  Generator gen(4);
+  models::Jess model(models::JessConfig{in_c, 3, 4, 1, 1, 1});
+  autograd::NoGradGuard no_grad;  // parameters are leaves that require grad
+  for (Tensor& p : model.parameters()) p.copy_(Tensor::randn(p.shape(), &gen) * 0.3);
+  const std::string path = dir / name;
+  models::save_jess(path, model);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --help works for every inference/evaluation command", "[unit]") {
+  Scratch dir;
+  for (const char* cmd : {"smooth", "eval", "tune-gf", "metrics"}) {
+    const Run r = csgis_run(dir, std::string(cmd) + " --help");
+    INFO(cmd << ": " << r.err);
+    CHECK(r.rc == 0);
+    CHECK(r.out.find("Usage") != std::string::npos);
+  }
+  CHECK(csgis_run(dir, "smooth --help").out.find("--overlap") != std::string::npos);
+  CHECK(csgis_run(dir, "eval --help").out.find("--methods") != std::string::npos);
+}
+
+TEST_CASE("cli: metrics prints one JSON line; mismatched sizes fail naming both files", "[unit]") {
+  Scratch dir;
+  data::Image a(16, 12, 3, 0.f), b(16, 12, 3, 0.f);
+  b.at(3, 4, 0) = 51.f / 255.f;  // one byte off by 51: exact in 8 bits
+  data::save_png(dir / "a.png", a);
+  data::save_png(dir / "b.png", b);
+  Run r = csgis_run(dir, "metrics -a '" + (dir / "a.png") + "' -b '" + (dir / "b.png") + "'");
+  REQUIRE(r.rc == 0);
+  CHECK(lines(r.out) == 1);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  const double mse = (0.2 * 0.2) / (16 * 12 * 3);
+  CHECK(j.at("psnr").get<double>() == Approx(10 * std::log10(1 / mse)).epsilon(1e-6));
+  CHECK(j.at("ssim").get<double>() == Approx(tools::ssim(data::load_image(dir / "a.png"), data::load_image(dir / "b.png"))));
+
+  r = csgis_run(dir, "metrics -a '" + (dir / "a.png") + "' -b '" + (dir / "a.png") + "'");
+  REQUIRE(r.rc == 0);
+  CHECK(nlohmann::json::parse(r.out).at("psnr").is_null());  // identical: infinite PSNR
+
+  data::save_png(dir / "c.png", data::Image(15, 12, 3));
+  r = csgis_run(dir, "metrics -a '" + (dir / "a.png") + "' -b '" + (dir / "c.png") + "'");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("a.png") != std::string::npos);
+  CHECK(r.err.find("c.png") != std::string::npos);
+  r = csgis_run(dir, "metrics -a '" + (dir / "missing.png") + "' -b '" + (dir / "a.png") + "'");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("cannot read '" + (dir / "missing.png") + "'") != std::string::npos);
+}
+
+TEST_CASE("cli: smooth a folder (tiled and not) matches the library", "[unit]") {
+  Scratch dir;
+  const std::string w = tiny_weights(dir);
+  fs::create_directories(dir / "in");
+  data::save_png(dir / "in/small.png", test_picture(40, 30, 1));
+  data::save_png(dir / "in/large.png", test_picture(100, 90, 2));
+  std::ofstream(dir / "in/notes.txt") << "not an image";
+  const Run r = csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "in") + "' -o '" + (dir / "out") +
+                                   "' --tile 64 --overlap 16");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("smoothed 2 images") != std::string::npos);
+  auto model = tools::load_smoother(w, "cpu");
+  for (const char* name : {"small", "large"}) {
+    const data::Image in = data::load_image(dir / ("in/" + std::string(name) + ".png"));
+    const data::Image got = data::load_image(dir / ("out/" + std::string(name) + ".png"));
+    REQUIRE(got.width == in.width);
+    REQUIRE(got.height == in.height);
+    const data::Image want = tools::to_saved_image(tools::smooth_tensor(*model, in, tools::TileOptions{64, 16}));
+    double worst = 0;
+    for (size_t i = 0; i < got.pixels.size(); ++i) worst = std::max(worst, double(std::abs(got.pixels[i] - want.pixels[i])));
+    CHECK(worst <= 1.0 / 255 + 1e-6);  // thread counts may flip a truncation, no more
+  }
+  CHECK(!fs::exists(dir / "out/notes.png"));
+
+  // A single file into an existing folder, and with the guided filter (no weights needed).
+  const Run g = csgis_run(dir, "smooth --method gf -i '" + (dir / "in/small.png") + "' -o '" + (dir / "gf.png") + "'");
+  INFO(g.err);
+  CHECK(g.rc == 0);
+  CHECK(data::load_image(dir / "gf.png").width == 40);
+}
+
+TEST_CASE("cli: smooth errors are one line naming the file and damage nothing", "[unit]") {
+  Scratch dir;
+  const std::string w = tiny_weights(dir);
+  fs::create_directories(dir / "in");
+  fs::create_directories(dir / "out");
+  data::save_png(dir / "in/a.png", test_picture(20, 20, 1));
+  data::save_png(dir / "out/a.png", data::Image(5, 5, 3, 0.5f));  // from an earlier run
+  const std::string before = slurp(dir / "out/a.png");
+  const std::string folder_args = " -i '" + (dir / "in") + "' -o '" + (dir / "out") + "'";
+
+  auto expect_failure = [&](const Run& r, const std::string& names) {
+    INFO(r.err);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.rfind("csgis: error: ", 0) == 0);
+    CHECK(r.err.find(names) != std::string::npos);
+    CHECK(slurp(dir / "out/a.png") == before);
+  };
+  // Missing input file.
+  expect_failure(csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "nope.png") + "' -o '" + (dir / "out/x.png") + "'"),
+                 dir / "nope.png");
+  // Corrupt PNG next to a good one: nothing is written, not even the good one's output.
+  std::ofstream(dir / "in/b.png") << "\x89PNG\r\n garbage";
+  expect_failure(csgis_run(dir, "smooth --weights '" + w + "'" + folder_args), dir / "in/b.png");
+  fs::remove(dir / "in/b.png");
+  // Weights for grey images (another input shape).
+  const std::string grey = tiny_weights(dir, "grey.safetensors", 1);
+  expect_failure(csgis_run(dir, "smooth --weights '" + grey + "'" + folder_args), grey);
+  // A weight file with a tensor of the wrong shape.
+  SafetensorsFile f = load_safetensors(w);
+  for (auto& kv : f.tensors)
+    if (kv.first == "descriptor.conv_in.weight") kv.second = Tensor::zeros({4, 3, 5, 5});
+  save_safetensors(dir / "bad.safetensors", f.tensors);
+  expect_failure(csgis_run(dir, "smooth --weights '" + (dir / "bad.safetensors") + "'" + folder_args), dir / "bad.safetensors");
+  // Missing weights; not a weight file at all.
+  expect_failure(csgis_run(dir, "smooth --weights '" + (dir / "none.safetensors") + "'" + folder_args), dir / "none.safetensors");
+  expect_failure(csgis_run(dir, "smooth --weights '" + (dir / "in/a.png") + "'" + folder_args), dir / "in/a.png");
+  // Output onto the input folder.
+  expect_failure(csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "in") + "' -o '" + (dir / "in") + "'"), dir / "in");
+  // The same folder run with good inputs does replace the old output.
+  const Run ok = csgis_run(dir, "smooth --weights '" + w + "'" + folder_args);
+  INFO(ok.err);
+  CHECK(ok.rc == 0);
+  CHECK(data::load_image(dir / "out/a.png").width == 20);
+}
+
+TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best", "[unit]") {
+  Scratch dir;
+  const std::string w = tiny_weights(dir);
+  const std::string data_dir = dir / "set";
+  for (const std::string& m : data::dataset_map_dirs()) fs::create_directories(data_dir + "/" + m);
+  for (int k = 0; k < 3; ++k) {
+    data::Sample s;
+    s.name = "s" + std::to_string(k);
+    s.gt = test_picture(24, 20, 10 + uint64_t(k));
+    s.input = test_picture(24, 20, 20 + uint64_t(k));
+    s.over = s.gt;
+    s.edge = data::LabelMap(24, 20, 0);
+    s.seg = data::LabelMap(24, 20, 0);
+    data::write_sample(data_dir, s);
+  }
+  const std::string out = dir / "report";
+  Run r = csgis_run(dir, "eval --data '" + data_dir + "' --weights '" + w + "' --methods input,net,gf --grid 2 --out '" + out + "'");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("| method | SSIM | PSNR |") != std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(slurp(out + "/report.json"));
+  REQUIRE(j.at("methods").size() == 3);
+  CHECK(j.at("samples") == 3);
+  tools::ScoreMean input_mean;
+  for (int k = 0; k < 3; ++k) {
+    const std::string stem = "s" + std::to_string(k);
+    input_mean.add(tools::score_images(data::load_image(data_dir + "/input/" + stem + ".png"),
+                                       data::load_image(data_dir + "/gt/" + stem + ".png")));
+  }
+  CHECK(j["methods"][0]["method"] == "input");
+  CHECK(j["methods"][0]["psnr"].get<double>() == Approx(input_mean.mean().psnr));
+  CHECK(j["methods"][0]["ssim"].get<double>() == Approx(input_mean.mean().ssim));
+  CHECK(slurp(out + "/report.md").find("| input | ") != std::string::npos);
+  const data::Image grid = data::load_image(out + "/grid.png");
+  CHECK(grid.width == 2 + 4 * (24 + 2));  // input | net | gf | gt
+  CHECK(grid.height == 2 + 2 * (20 + 2));
+
+  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods input,bogus --out '" + out + "'");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("bogus") != std::string::npos);
+  r = csgis_run(dir, "eval --data '" + (dir / "nowhere") + "' --methods input --out '" + out + "'");
+  CHECK(r.rc != 0);
+  CHECK(r.err.find(dir / "nowhere") != std::string::npos);
+
+  r = csgis_run(dir, "tune-gf --data '" + data_dir + "' --radii 1,2 --eps 0.01,0.1");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const nlohmann::json best = nlohmann::json::parse(r.out);
+  CHECK((best.at("radius") == 1 || best.at("radius") == 2));
+  CHECK((best.at("eps") == 0.01 || best.at("eps") == 0.1));
+  CHECK(best.at("samples") == 3);
+}

@@ -1,0 +1,248 @@
+// `csgis eval` (the paper's Table 1 on a FolderDataset: mean SSIM and PSNR of each method against the
+// ground truth, as Markdown and JSON, plus a PNG grid of examples) and `csgis tune-gf` (grid search of
+// the guided filter's radius and eps on a data set, so the baseline gets its best settings).
+// Every method's output is scored as the PNG `csgis smooth` would write (8-bit), so an eval number
+// and `csgis metrics` on smooth's files agree.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "data/dataset.h"
+#include "data/image.h"
+#include "data/smoothers/guided_filter.h"
+#include "engine/error.h"
+#include "engine/io/atomic_file.h"
+#include "tools/commands.h"
+#include "tools/lib/grid.h"
+#include "tools/lib/image_metrics.h"
+#include "tools/lib/progress.h"
+#include "tools/lib/tiled_inference.h"
+
+namespace fs = std::filesystem;
+namespace gf = csgis::data::smoothers;
+
+namespace csgis::tools {
+
+namespace {
+
+struct EvalOptions {
+  std::string data, weights, methods = "input,net,gf", out = "eval", device = "cpu", gf_guide = "self";
+  int grid = 4;
+  int64_t limit = 0;
+  gf::GuidedFilterParams gf;
+  TileOptions tile;
+};
+
+struct TuneOptions {
+  std::string data, gf_guide = "self";
+  std::vector<int> radii{1, 2, 4, 8};
+  std::vector<double> eps{1e-3, 1e-2, 0.04, 0.1};
+  int64_t limit = 0;
+};
+
+gf::GuideMode parse_guide(const std::string& s) {
+  if (s == "self") return gf::GuideMode::SelfPerChannel;
+  if (s == "gray") return gf::GuideMode::Gray;
+  CSGIS_FAIL("--gf-guide '", s, "': expected self or gray");
+}
+
+// What a PNG written by save_png (clip, round) would hold.
+data::Image as_png(const data::Image& img) {
+  data::Image q = img;
+  for (float& v : q.pixels) v = float(data::quantize(v)) / 255.f;
+  return q;
+}
+
+// (input, ground truth) of sample i, checked to match in size.
+std::pair<data::Image, data::Image> load_pair(const data::FolderDataset& ds, int64_t i) {
+  const fs::path root(ds.dir());
+  const std::string stem = ds.stems()[size_t(i)];
+  const std::string in = (root / "input" / (stem + ".png")).string(), gt = (root / "gt" / (stem + ".png")).string();
+  std::pair<data::Image, data::Image> p{data::load_image(in, 3), data::load_image(gt, 3)};
+  check_same_size(p.first, p.second, "'" + in + "'", "'" + gt + "'");
+  return p;
+}
+
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+std::string fixed(double v, int digits) {
+  if (!std::isfinite(v)) return v > 0 ? "inf" : "nan";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+int run_eval(EvalOptions o) {
+  std::vector<std::string> methods;
+  std::stringstream ss(o.methods);
+  for (std::string m; std::getline(ss, m, ',');) {
+    if (m != "input" && m != "net" && m != "gf") CSGIS_FAIL("--methods: unknown method '", m, "' (known: input, net, gf)");
+    if (std::find(methods.begin(), methods.end(), m) != methods.end()) CSGIS_FAIL("--methods: '", m, "' given twice");
+    methods.push_back(m);
+  }
+  if (methods.empty()) CSGIS_FAIL("--methods: give at least one of input, net, gf");
+  const bool has_net = std::find(methods.begin(), methods.end(), "net") != methods.end();
+  o.gf.guide = parse_guide(o.gf_guide);
+  o.gf.validate();
+  o.tile.validate();
+  if (o.grid < 0) CSGIS_FAIL("--grid must be >= 0, got ", o.grid);
+  std::error_code ec;
+  if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec))
+    CSGIS_FAIL("cannot write into '", o.out, "': it exists and is not a folder");
+
+  const data::FolderDataset ds(o.data);
+  const int64_t n = o.limit > 0 ? std::min(o.limit, ds.size()) : ds.size();
+  std::string weights;
+  std::unique_ptr<models::Jess> model;
+  if (has_net) {
+    weights = resolve_weights(o.weights);
+    model = load_smoother(weights, o.device);
+  }
+
+  std::vector<ScoreMean> means(methods.size());
+  nlohmann::json per_image = nlohmann::json::array();
+  std::vector<std::vector<data::Image>> grid_rows;
+  Progress bar("eval", n, "image");
+  for (int64_t i = 0; i < n; ++i) {
+    const auto [input, gt] = load_pair(ds, i);
+    nlohmann::json row = {{"stem", ds.stems()[size_t(i)]}};
+    std::vector<data::Image> cells{input};
+    for (size_t k = 0; k < methods.size(); ++k) {
+      data::Image out;
+      if (methods[k] == "input") out = input;
+      else if (methods[k] == "net") out = to_saved_image(smooth_tensor(*model, input, o.tile));
+      else out = as_png(gf::guided_filter(input, o.gf));
+      const ImageScores s = score_images(out, gt);
+      means[k].add(s);
+      row[methods[k]] = {{"psnr", json_number(s.psnr)}, {"ssim", s.ssim}};
+      if (methods[k] != "input" && i < o.grid) cells.push_back(std::move(out));
+    }
+    per_image.push_back(row);
+    if (i < o.grid) {
+      cells.push_back(gt);
+      grid_rows.push_back(std::move(cells));
+    }
+    bar.update(i + 1);
+  }
+  bar.finish();
+
+  // Labels and the table, in the paper's Table 1 form.
+  auto label = [&](const std::string& m) -> std::string {
+    if (m == "input") return "input";
+    if (m == "gf") return "GF (r " + std::to_string(o.gf.radius) + ", eps " + fixed(o.gf.eps, 4) + ", " +
+                          gf::guide_mode_name(o.gf.guide) + "-guided)";
+    return "network (" + fs::path(weights).filename().string() + ")";
+  };
+  std::string md = "# Evaluation on `" + o.data + "` (" + std::to_string(n) + " samples)\n\n";
+  md += "| method | SSIM | PSNR |\n|---|---|---|\n";
+  nlohmann::json table = nlohmann::json::array();
+  for (size_t k = 0; k < methods.size(); ++k) {
+    const ImageScores m = means[k].mean();
+    md += "| " + label(methods[k]) + " | " + fixed(m.ssim, 4) + " | " + fixed(m.psnr, 2) + " |\n";
+    table.push_back({{"method", methods[k]}, {"label", label(methods[k])}, {"ssim", m.ssim}, {"psnr", json_number(m.psnr)}});
+  }
+  const std::string columns = [&] {
+    std::string c = "input";
+    for (const std::string& m : methods)
+      if (m != "input") c += " | " + m;
+    return c + " | ground truth";
+  }();
+  md += "\nPSNR: 10 log10(1/MSE) on RGB in [0,1], no border crop. SSIM: Wang et al. 2004 (11x11 Gaussian, "
+        "sigma 1.5, K1 0.01, K2 0.03, valid region, per channel, averaged). Outputs are scored as 8-bit "
+        "PNGs (the network's as the reference's show.py writes them: truncated).\n";
+  if (!grid_rows.empty()) md += "\n`grid.png`: first " + std::to_string(grid_rows.size()) + " samples; columns " + columns + ".\n";
+  nlohmann::json report = {{"data", o.data},
+                           {"samples", n},
+                           {"weights", has_net ? nlohmann::json(weights) : nlohmann::json(nullptr)},
+                           {"device", o.device},
+                           {"gf", {{"radius", o.gf.radius}, {"eps", o.gf.eps}, {"guide", gf::guide_mode_name(o.gf.guide)}}},
+                           {"tile", {{"tile", o.tile.tile}, {"overlap", o.tile.overlap}}},
+                           {"conventions", {{"psnr", "10 log10(1/MSE), RGB [0,1], no crop; null = infinite"},
+                                            {"ssim", "Wang 2004 / scikit-image gaussian_weights, sigma 1.5, valid region"}}},
+                           {"methods", table},
+                           {"grid_columns", columns},
+                           {"per_image", per_image}};
+
+  // Everything is computed: only now touch the output folder.
+  fs::create_directories(o.out, ec);
+  if (ec) CSGIS_FAIL("cannot create folder '", o.out, "': ", ec.message());
+  const std::string md_path = (fs::path(o.out) / "report.md").string();
+  const std::string json_path = (fs::path(o.out) / "report.json").string();
+  const std::string grid_path = (fs::path(o.out) / "grid.png").string();
+  const std::string js = report.dump(2) + "\n";
+  write_file_atomic(json_path, js.data(), js.size());
+  write_file_atomic(md_path, md.data(), md.size());
+  if (!grid_rows.empty()) data::save_png(grid_path, make_grid(grid_rows));
+  std::printf("%s\nwrote %s, %s%s\n", md.c_str(), md_path.c_str(), json_path.c_str(),
+              grid_rows.empty() ? "" : (", " + grid_path).c_str());
+  return 0;
+}
+
+int run_tune(const TuneOptions& o) {
+  const gf::GuideMode guide = parse_guide(o.gf_guide);
+  const data::FolderDataset ds(o.data);
+  const int64_t n = o.limit > 0 ? std::min(o.limit, ds.size()) : ds.size();
+  Progress bar("tune-gf", n, "image");
+  const gf::GfTuneResult r = gf::tune_guided_filter(
+      n, [&](int64_t i) { return load_pair(ds, i); }, o.radii, o.eps,
+      [](const data::Image& out, const data::Image& gt) {
+        const ImageScores s = score_images(as_png(out), gt);
+        return std::make_pair(s.psnr, s.ssim);
+      },
+      guide, [&](int64_t done) { bar.update(done); });
+  bar.finish();
+  std::fprintf(stderr, "radius  eps       PSNR     SSIM\n");
+  for (const gf::GfScore& g : r.grid)
+    std::fprintf(stderr, "%-7d %-9g %-8s %s\n", g.radius, g.eps, fixed(g.psnr, 3).c_str(), fixed(g.ssim, 4).c_str());
+  const nlohmann::json best = {{"radius", r.best.radius}, {"eps", r.best.eps}, {"psnr", json_number(r.best.psnr)},
+                               {"ssim", r.best.ssim}, {"guide", gf::guide_mode_name(guide)}, {"samples", n}};
+  std::printf("%s\n", best.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_eval_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "eval", "Mean SSIM and PSNR of each method on a data set (the paper's Table 1), with an example grid");
+  cmd->footer(
+      "Means over the samples against the ground truth, written to OUT/report.md (Markdown table:\n"
+      "method | SSIM | PSNR) and OUT/report.json (with per-image scores), plus OUT/grid.png with the\n"
+      "first --grid samples (columns: input, each method's output, ground truth). Conventions as\n"
+      "`csgis metrics`; every output is scored as the 8-bit PNG `csgis smooth` would write.");
+  auto o = std::make_shared<EvalOptions>();
+  cmd->add_option("--data", o->data, "data set folder (input/, gt/, edge/, seg/, over/ with the same stems)")->required();
+  cmd->add_option("--weights", o->weights, std::string("network weights for 'net'; default: ") + kDefaultWeights);
+  cmd->add_option("--methods", o->methods, "comma-separated: input (the unfiltered input), net (the network), gf (guided filter)")
+      ->capture_default_str();
+  cmd->add_option("--gf-radius", o->gf.radius, "guided filter radius (tune it with `csgis tune-gf`)")->capture_default_str();
+  cmd->add_option("--gf-eps", o->gf.eps, "guided filter eps on [0,1] data")->capture_default_str();
+  cmd->add_option("--gf-guide", o->gf_guide, "self (each channel guides itself) or gray")->capture_default_str();
+  cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
+  cmd->add_option("--grid", o->grid, "rows of grid.png (first N samples); 0: no grid")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "evaluate only the first N samples (0: all)")->capture_default_str();
+  cmd->add_option("--device", o->device, "where the network runs: cpu, cuda, cuda:N or simt")->capture_default_str();
+  cmd->add_option("--tile", o->tile.tile, "window side for large images (as `csgis smooth`)")->capture_default_str();
+  cmd->add_option("--overlap", o->tile.overlap, "window overlap for large images (as `csgis smooth`)")->capture_default_str();
+  return [o, cmd]() { return cmd->parsed() ? run_eval(*o) : -1; };
+}
+
+Runner add_tune_gf_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "tune-gf", "Grid search of the guided filter's radius and eps on a data set (best mean PSNR)");
+  cmd->footer(
+      "Maximises mean PSNR (SSIM reported too) over the samples of a data set, meant to be the\n"
+      "training set. Prints the grid on stderr and the best as one JSON line on stdout.");
+  auto o = std::make_shared<TuneOptions>();
+  cmd->add_option("--data", o->data, "data set folder (input/, gt/, ...)")->required();
+  cmd->add_option("--radii", o->radii, "comma-separated radii to try")->delimiter(',')->capture_default_str();
+  cmd->add_option("--eps", o->eps, "comma-separated eps values to try (on [0,1] data)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--gf-guide", o->gf_guide, "self (each channel guides itself) or gray")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "use only the first N samples (0: all)")->capture_default_str();
+  return [o, cmd]() { return cmd->parsed() ? run_tune(*o) : -1; };
+}
+
+}  // namespace csgis::tools

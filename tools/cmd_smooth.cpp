@@ -1,0 +1,172 @@
+// `csgis smooth`: runs the smoothing network (or the guided-filter baseline) on one image or on
+// every PNG/JPEG of a folder. Everything that can be checked is checked before the first file is
+// written (weights, every input decodes, output locations), and each output is written atomically,
+// so a failed run leaves what was already on disk intact.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "data/image.h"
+#include "data/smoothers/guided_filter.h"
+#include "engine/error.h"
+#include "tools/commands.h"
+#include "tools/lib/progress.h"
+#include "tools/lib/tiled_inference.h"
+
+namespace fs = std::filesystem;
+
+namespace csgis::tools {
+
+namespace {
+
+struct SmoothOptions {
+  std::string weights, input, output, device = "cpu", method = "net";
+  TileOptions tile;
+  data::smoothers::GuidedFilterParams gf;
+  std::string gf_guide = "self";
+};
+
+std::string lower_ext(const fs::path& p) {
+  std::string e = p.extension().string();
+  for (char& ch : e) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return e;
+}
+
+// (input, output) pairs, with every output location checked; creates nothing.
+std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& o, bool& folder) {
+  std::error_code ec;
+  const fs::file_status in_st = fs::status(o.input, ec);
+  if (!fs::exists(in_st)) CSGIS_FAIL("cannot read '", o.input, "': no such file or directory");
+  const fs::file_status out_st = fs::status(o.output, ec);
+  std::vector<std::pair<std::string, std::string>> jobs;
+  folder = fs::is_directory(in_st);
+  if (folder) {
+    const std::vector<std::string> images = list_images(o.input);
+    if (images.empty()) CSGIS_FAIL("cannot read '", o.input, "': the folder holds no .png/.jpg/.jpeg file");
+    if (fs::exists(out_st) && !fs::is_directory(out_st))
+      CSGIS_FAIL("cannot write '", o.output, "': it exists and is not a folder (a folder input needs a folder -o)");
+    if (fs::exists(out_st) && fs::equivalent(o.input, o.output, ec))
+      CSGIS_FAIL("cannot write '", o.output, "': it is the input folder and outputs would replace inputs; choose another -o");
+    std::set<std::string> seen;
+    for (const std::string& in : images) {
+      const std::string out = (fs::path(o.output) / (fs::path(in).stem().string() + ".png")).string();
+      if (!seen.insert(out).second)
+        CSGIS_FAIL("cannot write '", out, "': two inputs of '", o.input, "' share its name (e.g. x.png and x.jpg)");
+      jobs.emplace_back(in, out);
+    }
+    return jobs;
+  }
+  std::string out = o.output;
+  if (fs::is_directory(out_st)) {
+    out = (fs::path(o.output) / (fs::path(o.input).stem().string() + ".png")).string();
+  } else {
+    if (lower_ext(out) != ".png") CSGIS_FAIL("cannot write '", out, "': outputs are PNG, give a name ending in .png");
+    const fs::path parent = fs::path(out).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+      CSGIS_FAIL("cannot write '", out, "': folder '", parent.string(), "' does not exist");
+  }
+  jobs.emplace_back(o.input, out);
+  return jobs;
+}
+
+int run_smooth(SmoothOptions o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool net = o.method == "net";
+  if (!net && o.method != "gf") CSGIS_FAIL("--method '", o.method, "': expected net or gf");
+  if (net) {
+    o.tile.validate();
+  } else {
+    if (o.gf_guide != "self" && o.gf_guide != "gray") CSGIS_FAIL("--gf-guide '", o.gf_guide, "': expected self or gray");
+    o.gf.guide = o.gf_guide == "gray" ? data::smoothers::GuideMode::Gray : data::smoothers::GuideMode::SelfPerChannel;
+    o.gf.validate();
+  }
+  bool folder = false;
+  const auto jobs = plan_jobs(o, folder);
+  std::unique_ptr<models::Jess> model;
+  if (net) model = load_smoother(resolve_weights(o.weights), o.device);
+
+  // Decode every input once before writing anything: a corrupt file late in a folder must not
+  // leave the run half done. (Decoding is cheap next to the network.)
+  data::Image single;
+  for (const auto& job : jobs) {
+    data::Image img = data::load_image(job.first, 3);
+    if (!folder) single = std::move(img);
+  }
+  if (folder) {
+    std::error_code ec;
+    fs::create_directories(o.output, ec);
+    if (ec) CSGIS_FAIL("cannot create folder '", o.output, "': ", ec.message());
+  }
+
+  Progress images("smooth", int64_t(jobs.size()), "image");
+  int tiles_total = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const data::Image img = folder ? data::load_image(jobs[i].first, 3) : single;
+    data::Image out;
+    if (net) {
+      const int tiles = tile_count(img.height, img.width, o.tile);
+      tiles_total += tiles;
+      // A single large image: show progress per window instead of per image.
+      std::unique_ptr<Progress> tile_bar;
+      if (!folder && tiles > 1) tile_bar = std::make_unique<Progress>("smooth", tiles, "tile");
+      const Tensor s1 = smooth_tensor(*model, img, o.tile, [&](int done, int) {
+        if (tile_bar) tile_bar->update(done);
+      });
+      if (tile_bar) tile_bar->finish();
+      out = to_saved_image(s1);
+      data::save_png(jobs[i].second, out);  // bytes already quantised by the reference's rule
+    } else {
+      out = data::smoothers::guided_filter(img, o.gf);
+      data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
+    }
+    if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
+  }
+  if (folder) images.finish();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (folder)
+    std::printf("smoothed %zu images from '%s' into '%s' (%s, %.1fs)\n", jobs.size(), o.input.c_str(),
+                o.output.c_str(), net ? "network" : "guided filter", secs);
+  else
+    std::printf("wrote '%s' (%dx%d, %s%s, %.1fs)\n", jobs[0].second.c_str(), single.width, single.height,
+                net ? "network" : "guided filter",
+                net ? (", " + std::to_string(tiles_total) + (tiles_total == 1 ? " tile" : " tiles")).c_str() : "",
+                secs);
+  return 0;
+}
+
+}  // namespace
+
+Runner add_smooth_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "smooth", "Smooth an image, or every PNG/JPEG of a folder, with the network (or the guided filter)");
+  cmd->footer(
+      "Outputs are RGB PNGs quantised as the reference's show.py: uint8(clip(S1 * 255)), truncating.\n"
+      "Images larger than --tile are processed in overlapping windows blended with linear ramps, so\n"
+      "memory stays bounded for any image size.");
+  auto o = std::make_shared<SmoothOptions>();
+  cmd->add_option("-i,--input", o->input, "input image, or a folder of PNG/JPEG images")->required();
+  cmd->add_option("-o,--output", o->output,
+                  "output PNG (or an existing folder) for a file input; a folder (created) for a folder input,\n"
+                  "holding <stem>.png per input")->required();
+  cmd->add_option("--weights", o->weights,
+                  std::string("network weights (.safetensors from csgis train or a PyTorch export); default: ") +
+                      kDefaultWeights + " in the source tree, then in the current directory");
+  cmd->add_option("--device", o->device, "where the network runs: cpu, cuda, cuda:N or simt (emulated CUDA, slow)")
+      ->capture_default_str();
+  cmd->add_option("--tile", o->tile.tile, "window side in pixels for large images (bounds memory)")->capture_default_str();
+  cmd->add_option("--overlap", o->tile.overlap,
+                  "minimum overlap of neighbouring windows in pixels (< tile / 2); wider hides seams better")
+      ->capture_default_str();
+  cmd->add_option("--method", o->method, "net (the network) or gf (guided filter baseline, no weights needed)")
+      ->capture_default_str();
+  cmd->add_option("--gf-radius", o->gf.radius, "guided filter window radius (window 2r+1); MATLAB default 2")
+      ->capture_default_str();
+  cmd->add_option("--gf-eps", o->gf.eps, "guided filter regularisation on [0,1] data; MATLAB default 0.01")
+      ->capture_default_str();
+  cmd->add_option("--gf-guide", o->gf_guide, "self: each channel guides itself (MATLAB's imguidedfilter); gray: luma guides all")
+      ->capture_default_str();
+  return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
+}
+
+}  // namespace csgis::tools

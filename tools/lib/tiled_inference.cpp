@@ -1,0 +1,178 @@
+#include "tools/lib/tiled_inference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "engine/autograd.h"
+#include "engine/error.h"
+
+namespace fs = std::filesystem;
+
+namespace csgis::tools {
+
+void TileOptions::validate() const {
+  if (tile < 16) CSGIS_FAIL("--tile must be at least 16 pixels, got ", tile);
+  if (overlap < 0 || 2 * overlap >= tile)
+    CSGIS_FAIL("--overlap must be >= 0 and less than half of --tile (", tile, "), got ", overlap);
+}
+
+std::vector<int> tile_starts(int length, const TileOptions& opt) {
+  if (length <= opt.tile) return {0};
+  // Fewest windows whose overlaps are all >= opt.overlap, then spread evenly so no strip is thin.
+  const int stride = opt.tile - opt.overlap;
+  const int n = 1 + (length - opt.tile + stride - 1) / stride;
+  std::vector<int> s(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) s[size_t(i)] = int(std::lround(double(i) * (length - opt.tile) / (n - 1)));
+  return s;
+}
+
+std::vector<float> tile_weights(int start, int size, int length, int overlap) {
+  std::vector<float> w(size_t(size), 1.f);
+  if (overlap == 0) return w;
+  const int margin = overlap / 4;
+  const float ramp_len = float(overlap - 2 * margin);
+  auto ramp = [&](int d) { return std::clamp((float(d) + 0.5f - float(margin)) / ramp_len, 0.f, 1.f); };
+  for (int i = 0; i < size; ++i) {
+    if (start > 0) w[size_t(i)] = std::min(w[size_t(i)], ramp(i));                        // inner left/top
+    if (start + size < length) w[size_t(i)] = std::min(w[size_t(i)], ramp(size - 1 - i));  // inner right/bottom
+  }
+  return w;
+}
+
+int tile_count(int height, int width, const TileOptions& opt) {
+  return int(tile_starts(height, opt).size() * tile_starts(width, opt).size());
+}
+
+Tensor tiled_apply(const Tensor& image, const TileFn& fn, const TileOptions& opt,
+                   const std::function<void(int, int)>& on_tile) {
+  opt.validate();
+  CSGIS_CHECK(image.defined() && image.dim() == 4, "tiled_apply: expected [N, C, H, W], got ",
+              image.defined() ? shape_str(image.shape()) : std::string("an undefined tensor"));
+  const int H = int(image.size(2)), W = int(image.size(3));
+  const int64_t N = image.size(0);
+  if (H <= opt.tile && W <= opt.tile) {
+    Tensor out = fn(image).cpu().contiguous();
+    if (on_tile) on_tile(1, 1);
+    return out.dtype() == DType::F32 ? out : out.to(DType::F32);
+  }
+  const std::vector<int> ys = tile_starts(H, opt), xs = tile_starts(W, opt);
+  const int th = std::min(opt.tile, H), tw = std::min(opt.tile, W);
+  // Weights are separable and the windows form a grid, so the normaliser is the product of the two
+  // per-axis sums: no H x W weight map is needed.
+  std::vector<double> sum_y(size_t(H), 0.0), sum_x(size_t(W), 0.0);
+  std::vector<std::vector<float>> wy, wx;
+  for (int y0 : ys) {
+    wy.push_back(tile_weights(y0, th, H, opt.overlap));
+    for (int i = 0; i < th; ++i) sum_y[size_t(y0 + i)] += wy.back()[size_t(i)];
+  }
+  for (int x0 : xs) {
+    wx.push_back(tile_weights(x0, tw, W, opt.overlap));
+    for (int i = 0; i < tw; ++i) sum_x[size_t(x0 + i)] += wx.back()[size_t(i)];
+  }
+  for (double s : sum_y) CSGIS_CHECK(s > 0, "tiled_apply: a row has no window weight");
+  for (double s : sum_x) CSGIS_CHECK(s > 0, "tiled_apply: a column has no window weight");
+
+  std::vector<float> acc;
+  int64_t C = -1;
+  const int total = int(ys.size() * xs.size());
+  int done = 0;
+  for (size_t a = 0; a < ys.size(); ++a)
+    for (size_t b = 0; b < xs.size(); ++b) {
+      const int y0 = ys[a], x0 = xs[b];
+      const Tensor window = image.slice(2, y0, y0 + th).slice(3, x0, x0 + tw).contiguous();
+      Tensor r = fn(window).cpu().contiguous();
+      if (r.dtype() != DType::F32) r = r.to(DType::F32);
+      CSGIS_CHECK(r.dim() == 4 && r.size(0) == N && r.size(2) == th && r.size(3) == tw,
+                  "tiled_apply: the function must keep batch and spatial size, got ", shape_str(r.shape()),
+                  " for a window of ", th, "x", tw);
+      if (C < 0) {
+        C = r.size(1);
+        acc.assign(size_t(N * C) * size_t(H) * size_t(W), 0.f);
+      }
+      const float* rp = r.data<float>();
+      for (int64_t p = 0; p < N * C; ++p)
+        for (int i = 0; i < th; ++i) {
+          const float wyi = wy[a][size_t(i)];
+          float* dst = acc.data() + (size_t(p) * H + size_t(y0 + i)) * W + x0;
+          const float* src = rp + (size_t(p) * th + size_t(i)) * tw;
+          for (int j = 0; j < tw; ++j) dst[j] += wyi * wx[b][size_t(j)] * src[j];
+        }
+      if (on_tile) on_tile(++done, total);
+    }
+  for (int64_t p = 0; p < N * C; ++p)
+    for (int y = 0; y < H; ++y) {
+      float* row = acc.data() + (size_t(p) * H + size_t(y)) * W;
+      for (int x = 0; x < W; ++x) row[x] = float(row[x] / (sum_y[size_t(y)] * sum_x[size_t(x)]));
+    }
+  return Tensor::from_vector(acc, {N, C, H, W});
+}
+
+Tensor smooth_tensor(models::Jess& model, const data::Image& rgb, const TileOptions& opt,
+                     const std::function<void(int, int)>& on_tile) {
+  CSGIS_CHECK(rgb.channels == 3, "smooth: expected an RGB image, got ", rgb.channels, " channels");
+  const Tensor x = data::image_to_tensor(rgb);
+  return tiled_apply(x, [&](const Tensor& t) { return models::jess_smooth(model, t, models::ChannelOrder::RGB); },
+                     opt, on_tile);
+}
+
+data::Image to_saved_image(const Tensor& s1) {
+  CSGIS_CHECK(s1.dim() == 4 && s1.size(0) == 1, "to_saved_image: expected [1, C, H, W], got ", shape_str(s1.shape()));
+  const std::vector<uint8_t> bytes = models::jess_to_uint8(s1);
+  data::Image img(int(s1.size(3)), int(s1.size(2)), int(s1.size(1)));
+  for (size_t i = 0; i < bytes.size(); ++i) img.pixels[i] = float(bytes[i]) / 255.f;
+  return img;
+}
+
+std::string resolve_weights(const std::string& given) {
+  std::error_code ec;
+  if (!given.empty()) {
+    if (!fs::is_regular_file(given, ec)) CSGIS_FAIL("cannot read weights '", given, "': no such file");
+    return given;
+  }
+  std::vector<std::string> candidates;
+#ifdef CSGIS_SOURCE_DIR
+  candidates.push_back(std::string(CSGIS_SOURCE_DIR) + "/" + kDefaultWeights);
+#endif
+  candidates.push_back(kDefaultWeights);
+  for (const std::string& c : candidates)
+    if (fs::is_regular_file(c, ec)) return c;
+  CSGIS_FAIL("no --weights given and the default '", candidates.front(), "' does not exist: train a network with ",
+             "`csgis train --config FILE.json --out DIR` and copy DIR/best.safetensors there (see weights/README.md), ",
+             "or pass --weights FILE");
+}
+
+std::unique_ptr<models::Jess> load_smoother(const std::string& path, const std::string& device) {
+  Device dev;
+  try {
+    dev = Device::parse(device);
+  } catch (const std::exception&) {
+    CSGIS_FAIL("--device '", device, "': expected cpu, cuda, cuda:N or simt");
+  }
+  if (dev.is_cuda() && !cuda_available())
+    CSGIS_FAIL("--device ", device, ": no CUDA device available (CUDA build: ", CSGIS_HAS_CUDA ? "yes" : "no", ")");
+  std::unique_ptr<models::Jess> model = models::load_jess(path);
+  const models::JessConfig& c = model->config();
+  if (c.in_c != 3 || c.out_c != 3)
+    CSGIS_FAIL("weights '", path, "': the network maps ", c.in_c, " channels to ", c.out_c,
+               "; smoothing RGB images needs 3 -> 3");
+  model->to(dev);
+  model->eval();
+  return model;
+}
+
+std::vector<std::string> list_images(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") out.push_back(e.path().string());
+  }
+  if (ec) CSGIS_FAIL("cannot list '", dir, "': ", ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace csgis::tools
