@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
       csgis::tools::add_eval_command(app),
       csgis::tools::add_tune_gf_command(app),
       csgis::tools::add_metrics_command(app),
+      csgis::tools::add_build_dataset_command(app),
   };
   try {
     app.parse(argc, argv);

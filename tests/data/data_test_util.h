@@ -1,0 +1,56 @@
+// Helpers shared by the data tests: scratch directories and small synthetic textures, so most tests
+// do not depend on gimp-data being installed.
+#pragma once
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/textures.h"
+
+namespace csgis::data::testing {
+
+// A fresh directory per test, removed with everything in it when the guard goes away.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/csgis_data_test_XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+// Stripes / checks / rings of a few periods: distinct, deterministic textures.
+inline std::vector<Texture> synthetic_textures(int n = 6) {
+  std::vector<Texture> out;
+  for (int k = 0; k < n; ++k) {
+    Image img(24 + 4 * k, 20 + 2 * k, 3);
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x)
+        for (int c = 0; c < 3; ++c)
+          img.at(x, y, c) = 0.5f + 0.2f * float(std::sin(0.7 * (k + 1) * x + 0.3 * c) *
+                                                std::cos(0.45 * (k + 2) * y));
+    out.push_back(make_texture("synthetic/t" + std::to_string(k), img));
+  }
+  return out;
+}
+
+inline bool same_image(const Image& a, const Image& b) {
+  return a.width == b.width && a.height == b.height && a.channels == b.channels &&
+         a.pixels == b.pixels;
+}
+
+inline bool same_labels(const LabelMap& a, const LabelMap& b) {
+  return a.width == b.width && a.height == b.height && a.data == b.data;
+}
+
+}  // namespace csgis::data::testing
