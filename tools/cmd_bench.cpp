@@ -2,6 +2,8 @@
 // scripts (and docs/perf.md) can compare it with a peer measured in the same run.
 #include <omp.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,6 +12,9 @@
 #include "engine/autograd.h"
 #include "engine/context.h"
 #include "engine/ops.h"
+#include "engine/optim/optimizer.h"
+#include "losses/total.h"
+#include "models/jess.h"
 #include "tools/commands.h"
 
 namespace csgis::tools {
@@ -84,6 +89,78 @@ int run_conv_bench(const ConvBenchOptions& o) {
   return 0;
 }
 
+struct TrainStepOptions {
+  int64_t batch = 2, size = 64;
+  int dim = 64, feature_blocks = 12, smooth_blocks = 3, enhance_blocks = 6;
+  int warmup = 2, repeats = 5, threads = 0;
+  std::string device = "cpu";
+  bool dtv = false;
+};
+
+// One optimisation step of JESS as the trainer runs it: forward, the reconstruction (L1 + 4-scale
+// SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
+int run_train_step_bench(const TrainStepOptions& o) {
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  const Device dev = Device::parse(o.device);
+  Context& ctx = current_context();
+  models::JessConfig mc;
+  mc.dim = o.dim;
+  mc.feature_blocks = o.feature_blocks;
+  mc.smooth_blocks = o.smooth_blocks;
+  mc.enhance_blocks = o.enhance_blocks;
+  models::Jess model(mc);
+  model.to(dev);
+  model.train();
+  optim::Adam opt(model.parameters(), 1e-3);
+  losses::TotalLossConfig lc;
+  lc.use_dtv = o.dtv;
+  lc.use_contrastive = false;
+  lc.use_seg = false;
+  Generator gen(3);
+  Tensor input = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
+  Tensor gt = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
+  Tensor edge = Tensor::from_vector([&] {
+    std::vector<float> e(size_t(o.batch * o.size * o.size));
+    for (auto& v : e) v = gen.uniform() < 0.1 ? 1.f : 0.f;
+    return e;
+  }(), {o.batch, 1, o.size, o.size}, dev);
+  std::vector<double> times;
+  for (int i = 0; i < o.warmup + o.repeats; ++i) {
+    ctx.synchronize();
+    const double t0 = now_ms();
+    models::JessOutput out = model.forward_all(input);
+    losses::LossInputs in;
+    in.edge_logits = out.E_pred;
+    in.s0 = out.S0;
+    in.s1 = out.S1;
+    in.s_gt = gt;
+    in.edge_gt = edge;
+    losses::LossTerms t = losses::total_loss(lc, in);
+    opt.zero_grad();
+    t.total.backward();
+    opt.step();
+    ctx.synchronize();
+    if (i >= o.warmup) times.push_back(now_ms() - t0);
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  nlohmann::json j = {{"op", "train-step"},
+                      {"device", dev.str()},
+                      {"batch", o.batch},
+                      {"size", o.size},
+                      {"model", nlohmann::json::parse(mc.to_json())},
+                      {"parameters", models::count_parameters(model)},
+                      {"losses", o.dtv ? "edge+recon(S0,S1)+dtv" : "edge+recon(S0,S1)"},
+                      {"threads", omp_get_max_threads()},
+                      {"repeats", o.repeats},
+                      {"step_ms", median(times)},
+                      {"min_step_ms", *std::min_element(times.begin(), times.end())},
+                      {"peak_rss_mb", double(ru.ru_maxrss) / 1024.0}};
+  if (dev.is_cuda()) j["peak_device_mb"] = double(ctx.cuda_allocator().stats().peak_allocated_bytes) / (1 << 20);
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 Runner add_bench_command(CLI::App& app) {
@@ -102,8 +179,22 @@ Runner add_bench_command(CLI::App& app) {
   conv->add_option("--warmup", o->warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
   conv->add_option("--repeats", o->repeats, "timed runs; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
   conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only)");
-  return [o, conv]() -> int {
+  auto t = std::make_shared<TrainStepOptions>();
+  auto* ts = bench->add_subcommand("train-step", "one JESS training step (forward, edge + reconstruction losses, backward, Adam)");
+  ts->add_option("--batch", t->batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
+  ts->add_option("--size", t->size, "patch size")->check(CLI::Range(16, 4096))->capture_default_str();
+  ts->add_option("--dim", t->dim, "model width (paper: 64)")->check(CLI::PositiveNumber)->capture_default_str();
+  ts->add_option("--feature-blocks", t->feature_blocks, "rHDC blocks of the feature extractor (paper: 12)")->capture_default_str();
+  ts->add_option("--smooth-blocks", t->smooth_blocks, "rHDC blocks of the smooth interpreter (paper: 3)")->capture_default_str();
+  ts->add_option("--enhance-blocks", t->enhance_blocks, "rHDC blocks of the enhancement module (paper: 6)")->capture_default_str();
+  ts->add_option("--device", t->device, "cpu, cuda, cuda:N or simt")->capture_default_str();
+  ts->add_option("--threads", t->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)");
+  ts->add_option("--warmup", t->warmup, "untimed steps first")->check(CLI::NonNegativeNumber)->capture_default_str();
+  ts->add_option("--repeats", t->repeats, "timed steps; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
+  return [o, conv, t, ts]() -> int {
     if (conv->parsed()) return run_conv_bench(*o);
+    if (ts->parsed()) return run_train_step_bench(*t);
     return -1;
   };
 }
