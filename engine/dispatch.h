@@ -3,6 +3,7 @@
 //   CUDA / SIMT:  CSGIS_GPU_CALL(device, f, args...)  -> csgis::cuda::f(args..., stream) on a GPU,
 //                 csgis::simt_cuda::f(args..., nullptr) on the emulated device.
 #pragma once
+#include "engine/autograd.h"
 #include "engine/context.h"
 #include "engine/error.h"
 #include "engine/tensor.h"
@@ -49,6 +50,12 @@ inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
               " and ", dtype_name(b.dtype()), ")");
 }
 
-StridedLayout layout_of(const Tensor& t);  // sizes/strides of a tensor view (<= 8 dims)
+StridedLayout layout_of(const Tensor& t);
+
+// The tensor as kernels want it (contiguous), outside the graph: the calling op records itself.
+inline Tensor dense(const Tensor& t) {
+  autograd::NoGradGuard no_grad;
+  return t.detach().contiguous();
+}  // sizes/strides of a tensor view (<= 8 dims)
 
 }  // namespace csgis

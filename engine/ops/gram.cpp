@@ -6,13 +6,6 @@
 
 namespace csgis {
 
-namespace {
-Tensor dense(const Tensor& t) {
-  autograd::NoGradGuard no_grad;
-  return t.detach().contiguous();
-}
-}  // namespace
-
 Tensor gram(const Tensor& f) {
   const char* op = "gram";
   CSGIS_CHECK(f.defined(), op, ": undefined input");

@@ -49,11 +49,6 @@ Pool2dGeom make_geom(const Tensor& x, Size2 k, Size2 s, Size2 p, bool ceil_mode,
   return g;
 }
 
-// The input as the kernels want it (contiguous), outside the graph: each op records itself.
-Tensor dense(const Tensor& t) {
-  autograd::NoGradGuard no_grad;
-  return t.detach().contiguous();
-}
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode, Tensor* indices) {

@@ -35,10 +35,6 @@ SsimGeom make_geom(const Tensor& x, const Tensor& y, SsimMode mode) {
   return g;
 }
 
-Tensor dense(const Tensor& t) {
-  autograd::NoGradGuard no_grad;
-  return t.detach().contiguous();
-}
 }  // namespace
 
 Tensor ssim_map(const Tensor& x, const Tensor& y, SsimMode mode) {

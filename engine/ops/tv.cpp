@@ -6,13 +6,6 @@
 
 namespace csgis {
 
-namespace {
-Tensor dense(const Tensor& t) {
-  autograd::NoGradGuard no_grad;
-  return t.detach().contiguous();
-}
-}  // namespace
-
 Tensor masked_tv(const Tensor& x, const Tensor& mask, double wh, double ww) {
   const char* op = "masked_tv";
   CSGIS_CHECK(x.defined(), op, ": undefined input");

@@ -7,14 +7,6 @@
 
 namespace csgis {
 
-namespace {
-// The tensor as the kernels want it (contiguous), outside the graph: the op records itself.
-Tensor dense(const Tensor& t) {
-  autograd::NoGradGuard no_grad;
-  return t.detach().contiguous();
-}
-}  // namespace
-
 Tensor upsample_bilinear2d(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners) {
   CSGIS_CHECK(x.defined(), "upsample_bilinear2d: undefined input");
   CSGIS_CHECK(x.dim() == 4, "upsample_bilinear2d: expects an NCHW tensor, got shape ", shape_str(x.shape()));
