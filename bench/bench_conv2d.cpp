@@ -1,12 +1,15 @@
 // CPU conv2d benchmarks: the network's 64->64 3x3 layer, batch 2, 64x64, dilation d = pad in {1,2,3},
-// float32, plus the sgemm of the equivalent GEMM shape as the machine's practical ceiling.
-// Threads: the kernels use omp_get_max_threads() (set OMP_NUM_THREADS); the sgemm reference uses
-// OpenBLAS's own pool (OPENBLAS_NUM_THREADS, default all cores). Times are wall-clock (UseRealTime)
-// because the work is multi-threaded. Peer: bench/peers/conv2d_torch.py times the same layer in
-// PyTorch; docs/perf.md records both.
+// float32, plus sgemm through OpenBLAS (the equivalent GEMM shape and a 1024^3 square) and a
+// register-only FMA loop as the machine's ceilings.
+// Threads: the kernels use omp_get_max_threads() (set OMP_NUM_THREADS); OpenBLAS uses its own pool
+// (OPENBLAS_NUM_THREADS, default all cores). Times are wall-clock (UseRealTime) because the work is
+// multi-threaded; the "GFLOP" counter reads as GFLOP/s. Peer: bench/peers/conv2d_torch.py times the
+// same layer in PyTorch; docs/perf.md records both.
 //   OMP_NUM_THREADS=2 ./bench_conv2d --benchmark_min_time=2
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+#include <immintrin.h>
+#include <omp.h>
 
 #include <random>
 #include <vector>
@@ -43,7 +46,7 @@ void BM_conv2d_forward(benchmark::State& state) {
     csgis::cpu::conv2d_forward(s, t.x.data(), t.w.data(), t.b.data(), t.y.data());
     benchmark::DoNotOptimize(t.y.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(s.flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP"] = benchmark::Counter(s.flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // dx, dw, db from dy (the full backward of the layer: 2x the forward FLOPs plus the bias sum)
@@ -57,7 +60,7 @@ void BM_conv2d_backward(benchmark::State& state) {
     benchmark::DoNotOptimize(t.dx.data());
     benchmark::DoNotOptimize(t.dw.data());
   }
-  state.counters["GFLOP/s"] =
+  state.counters["GFLOP"] =
       benchmark::Counter(2 * s.flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -72,7 +75,7 @@ void BM_conv2d_backward_pass(benchmark::State& state) {
       csgis::cpu::conv2d_backward_weight(s, t.x.data(), t.dy.data(), t.dw.data());
     benchmark::ClobberMemory();
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(s.flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP"] = benchmark::Counter(s.flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // The equivalent GEMM through OpenBLAS: per image Y[64 x 4096] = W[64 x 576] * col[576 x 4096].
@@ -86,7 +89,7 @@ void BM_sgemm_equivalent(benchmark::State& state) {
                   c.data(), N);
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GFLOP/s"] =
+  state.counters["GFLOP"] =
       benchmark::Counter(2.0 * 2 * M * N * K * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -100,8 +103,35 @@ void BM_sgemm_square(benchmark::State& state) {
                 c.data(), n);
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GFLOP/s"] =
+  state.counters["GFLOP"] =
       benchmark::Counter(2.0 * n * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// 12 independent register-only FMA chains per thread, on every OpenMP thread: the FMA issue ceiling
+// (distinct start values so the compiler cannot merge the chains).
+__attribute__((target("avx2,fma"), noinline)) float fma_chains(long iters, float seed) {
+  __m256 a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm256_set1_ps(seed + 0.01f * float(i));
+  const __m256 b = _mm256_set1_ps(0.9999f), c = _mm256_set1_ps(1e-4f);
+  for (long it = 0; it < iters; ++it)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) a[i] = _mm256_fmadd_ps(a[i], b, c);
+  __m256 s = a[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, a[i]);
+  return _mm256_cvtss_f32(s);
+}
+
+void BM_fma_peak(benchmark::State& state) {
+  const long iters = 1 << 22;
+  const int threads = omp_get_max_threads();
+  for (auto _ : state) {
+    float sink = 0;
+#pragma omp parallel reduction(+ : sink)
+    sink += fma_chains(iters, float(omp_get_thread_num()));
+    benchmark::DoNotOptimize(sink);
+  }
+  state.counters["GFLOP"] = benchmark::Counter(double(threads) * iters * 12 * 16 * 1e-9,
+                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 }  // namespace
 
@@ -115,3 +145,4 @@ BENCHMARK(BM_conv2d_backward_pass)
     ->UseRealTime();
 BENCHMARK(BM_sgemm_equivalent)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_sgemm_square)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_fma_peak)->Unit(benchmark::kMillisecond)->UseRealTime();

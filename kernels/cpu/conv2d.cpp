@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -29,6 +30,8 @@
 #include <immintrin.h>
 #define CSGIS_X86 1
 #define CSGIS_AVX2 __attribute__((target("avx2,fma")))
+// Full unrolling keeps the micro-tile accumulator arrays in registers even at -O2.
+#define CSGIS_UNROLL _Pragma("GCC unroll 8")
 #endif
 
 namespace csgis::cpu {
@@ -36,18 +39,20 @@ namespace {
 
 std::atomic<bool> g_simd_enabled{true};
 
-constexpr int kMR = 4;   // output channels per micro-tile (broadcast operand)
-constexpr int kNV = 3;   // 8-wide pixel vectors per forward micro-tile: 4x24 = 12 accumulators
-constexpr int kNT = 3;   // taps per weight-gradient micro-tile: 4x3 = 12 vector accumulators
+constexpr int kMR = 4;   // forward: output channels per micro-tile (broadcast operand)
+constexpr int kNV = 3;   // forward: 8-wide pixel vectors per micro-tile: 4x24 = 12 accumulators
+constexpr int kWMR = 4;  // weight gradient: output channels per micro-tile (hsum assumes 4)
+constexpr int kNT = 3;   // weight gradient: taps per micro-tile: 4x3 = 12 vector accumulators
 constexpr int kRowsPerChunk = 16;  // weight-gradient row block: dy block (4 ch) stays in L1
+// Images are gathered in groups of about this many bytes of G (at least one image): bounds the
+// scratch memory for large batches and keeps a group's G within the L3 cache.
+constexpr int64_t kGatherBytes = int64_t(8) << 20;
 
 template <typename T>
-bool simd_path() {
+bool simd_path() {  // the AVX2/FMA micro-kernels: float only, CPU checked once at run time
 #if CSGIS_X86
-  if constexpr (std::is_same_v<T, float>) {
-    static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return ok && g_simd_enabled.load(std::memory_order_relaxed);
-  }
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if constexpr (std::is_same_v<T, float>) return ok && g_simd_enabled.load(std::memory_order_relaxed);
 #endif
   return false;
 }
@@ -58,10 +63,7 @@ template <typename T, int Slot>
 T* scratch(size_t n) {
   static thread_local std::unique_ptr<T[]> buf;
   static thread_local size_t cap = 0;
-  if (n > cap) {
-    buf.reset(new T[n]);
-    cap = n;
-  }
+  if (n > cap) buf.reset(new T[cap = n]);
   return buf.get();
 }
 
@@ -88,6 +90,8 @@ Layout make_layout(const Geo& g) {
   L.Lw = g.sw == 1 ? q8 + (g.S - 1) * g.dw : q8;
   L.row = g.C * L.G * L.Lw;
   L.img = L.Hv * L.row;
+  if (L.img >= (int64_t(1) << 31))
+    throw std::invalid_argument("conv2d (cpu): per-image gathered input exceeds 32-bit offsets");
   L.off.resize(size_t(g.C * g.R * g.S));
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t r = 0; r < g.R; ++r)
@@ -97,14 +101,15 @@ Layout make_layout(const Geo& g) {
   return L;
 }
 
+// Gathers images [n0, n0 + nn) of X into G (image n at G + (n - n0) * L.img).
 template <typename T>
-void build_gather(const Geo& g, const Layout& L, const T* X, T* G) {
+void build_gather(const Geo& g, const Layout& L, const T* X, T* G, int64_t n0, int64_t nn) {
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < g.N; ++n)
+  for (int64_t n = n0; n < n0 + nn; ++n)
     for (int64_t h = 0; h < L.Hv; ++h) {
-      T* dst = G + n * L.img + h * L.row;
+      T* dst = G + (n - n0) * L.img + h * L.row;
       const int64_t hs = h - g.plo_h;
-      if (hs < 0 || hs % g.up_h != 0 || hs / g.up_h >= g.Hs) {
+      if (hs < 0 || hs % g.up_h != 0 || hs / g.up_h >= g.Hs) {  // a zero row of V
         std::memset(dst, 0, sizeof(T) * size_t(L.row));
         continue;
       }
@@ -150,8 +155,7 @@ template <typename T>
 void fwd_tile_ref(const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
                   T* y, int64_t ldy, int mr, int nq) {
   T acc[kMR][8 * kNV];
-  for (int i = 0; i < mr; ++i)
-    for (int q = 0; q < nq; ++q) acc[i][q] = bias ? bias[i] : T(0);
+  for (int i = 0; i < mr; ++i) for (int q = 0; q < nq; ++q) acc[i][q] = bias ? bias[i] : T(0);
   for (int64_t j = 0; j < J; ++j) {
     const T* b = base + off[j];
     for (int i = 0; i < mr; ++i) {
@@ -159,15 +163,14 @@ void fwd_tile_ref(const T* base, const int32_t* off, int64_t J, const T* wp, con
       for (int q = 0; q < nq; ++q) acc[i][q] += a * b[q];
     }
   }
-  for (int i = 0; i < mr; ++i)
-    for (int q = 0; q < nq; ++q) y[i * ldy + q] = acc[i][q];
+  for (int i = 0; i < mr; ++i) for (int q = 0; q < nq; ++q) y[i * ldy + q] = acc[i][q];
 }
 
 // part[i][t] += sum_rows sum_q dy_row_i[q] * G_row[off[t] + q],  i < mr, t < nt
 template <typename T>
 void dw_tile_ref(const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,
                  const int32_t* off, int64_t Q, int mr, int nt, T* part, int64_t ld) {
-  T acc[kMR][kNT] = {};
+  T acc[kWMR][kNT] = {};
   for (int64_t r = 0; r < nrows; ++r)
     for (int i = 0; i < mr; ++i) {
       const T* d = dy_rows[r] + i * dy_ld;
@@ -178,8 +181,7 @@ void dw_tile_ref(const T* const* dy_rows, const T* const* g_rows, int64_t nrows,
         acc[i][t] += s;
       }
     }
-  for (int i = 0; i < mr; ++i)
-    for (int t = 0; t < nt; ++t) part[i * ld + t] += acc[i][t];
+  for (int i = 0; i < mr; ++i) for (int t = 0; t < nt; ++t) part[i * ld + t] += acc[i][t];
 }
 
 #if CSGIS_X86
@@ -195,28 +197,37 @@ template <int MR, int NV>
 CSGIS_AVX2 void fwd_tile_avx2(const float* base, const int32_t* off, int64_t J, const float* wp,
                               const float* bias, float* y, int64_t ldy, int nq) {
   __m256 acc[MR][NV];
-#pragma GCC unroll 4
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) acc[i][v] = bias ? _mm256_set1_ps(bias[i]) : _mm256_setzero_ps();
+  CSGIS_UNROLL for (int i = 0; i < MR; ++i)
+    CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = bias ? _mm256_set1_ps(bias[i]) : _mm256_setzero_ps();
   for (int64_t j = 0; j < J; ++j) {
     const float* b = base + off[j];
     __m256 bv[NV];
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
-#pragma GCC unroll 4
-    for (int i = 0; i < MR; ++i) {
+    CSGIS_UNROLL for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
+    CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
       const __m256 a = _mm256_broadcast_ss(wp + j * kMR + i);
-#pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(a, bv[v], acc[i][v]);
+      CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(a, bv[v], acc[i][v]);
     }
   }
   const __m256i m = tail_mask(nq - 8 * (NV - 1));
-#pragma GCC unroll 4
-  for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 3
-    for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(y + i * ldy + 8 * v, acc[i][v]);
+  CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
+    CSGIS_UNROLL for (int v = 0; v < NV - 1; ++v) _mm256_storeu_ps(y + i * ldy + 8 * v, acc[i][v]);
     _mm256_maskstore_ps(y + i * ldy + 8 * (NV - 1), m, acc[i][NV - 1]);
+  }
+}
+
+// One 8-pixel step of the weight-gradient tile: the NT tap vectors stay in registers while the MR
+// dy rows stream through one: 12 accumulators + 3 + 1 = 16 ymm (holding the 4 dy vectors instead
+// would need 17 and spill). Masked only for the last partial vector (dy is unpadded; G is padded).
+template <int MR, int NT, bool Masked>
+CSGIS_AVX2 __attribute__((always_inline)) inline void dw_step(__m256 (&acc)[kWMR][NT], const float* d,
+                                                            const float* g, const int32_t* off,
+                                                            int64_t dy_ld, int64_t q, int rem) {
+  __m256 xv[NT];
+  CSGIS_UNROLL for (int t = 0; t < NT; ++t) xv[t] = _mm256_loadu_ps(g + off[t] + q);
+  CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
+    const __m256 dv = Masked ? _mm256_maskload_ps(d + i * dy_ld + q, tail_mask(rem))
+                             : _mm256_loadu_ps(d + i * dy_ld + q);
+    CSGIS_UNROLL for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_fmadd_ps(dv, xv[t], acc[i][t]);
   }
 }
 
@@ -227,33 +238,16 @@ template <int MR, int NT>
 CSGIS_AVX2 void dw_tile_avx2(const float* const* dy_rows, const float* const* g_rows,
                              int64_t nrows, int64_t dy_ld, const int32_t* off, int64_t Q,
                              float* part, int64_t ld) {
-  __m256 acc[kMR][NT];
-#pragma GCC unroll 4
-  for (int i = 0; i < kMR; ++i)
-#pragma GCC unroll 3
-    for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_setzero_ps();
+  __m256 acc[kWMR][NT];
+  CSGIS_UNROLL for (int i = 0; i < kWMR; ++i)
+    CSGIS_UNROLL for (int t = 0; t < NT; ++t) acc[i][t] = _mm256_setzero_ps();
   const int64_t qfull = Q / 8 * 8;
-  const __m256i m = tail_mask(int(Q - qfull));
   for (int64_t r = 0; r < nrows; ++r) {
-    const float* d = dy_rows[r];
-    const float* g = g_rows[r];
-    for (int64_t q = 0; q <= Q - 1; q += 8) {
-      __m256 dv[MR];
-      const bool tail = q >= qfull;  // dy is unpadded: mask its tail, G is padded to 8
-#pragma GCC unroll 4
-      for (int i = 0; i < MR; ++i)
-        dv[i] = tail ? _mm256_maskload_ps(d + i * dy_ld + q, m) : _mm256_loadu_ps(d + i * dy_ld + q);
-#pragma GCC unroll 3
-      for (int t = 0; t < NT; ++t) {
-        const __m256 xv = _mm256_loadu_ps(g + off[t] + q);
-#pragma GCC unroll 4
-        for (int i = 0; i < MR; ++i) acc[i][t] = _mm256_fmadd_ps(dv[i], xv, acc[i][t]);
-      }
-    }
+    for (int64_t q = 0; q < qfull; q += 8) dw_step<MR, NT, false>(acc, dy_rows[r], g_rows[r], off, dy_ld, q, 8);
+    if (qfull < Q) dw_step<MR, NT, true>(acc, dy_rows[r], g_rows[r], off, dy_ld, qfull, int(Q - qfull));
   }
   // Horizontal sums of the 4 channel accumulators of each tap in one go (3 hadds + 1 add).
-#pragma GCC unroll 3
-  for (int t = 0; t < NT; ++t) {
+  CSGIS_UNROLL for (int t = 0; t < NT; ++t) {
     const __m256 h01 = _mm256_hadd_ps(acc[0][t], acc[1][t]);
     const __m256 h23 = _mm256_hadd_ps(acc[2][t], acc[3][t]);
     const __m256 h = _mm256_hadd_ps(h01, h23);
@@ -263,27 +257,41 @@ CSGIS_AVX2 void dw_tile_avx2(const float* const* dy_rows, const float* const* g_
   }
 }
 
-using FwdFn = void (*)(const float*, const int32_t*, int64_t, const float*, const float*, float*,
-                       int64_t, int);
-using DwFn = void (*)(const float* const*, const float* const*, int64_t, int64_t, const int32_t*,
-                      int64_t, float*, int64_t);
-template <int MR>
-FwdFn pick_fwd(int nv) {
-  return nv == 1 ? fwd_tile_avx2<MR, 1> : nv == 2 ? fwd_tile_avx2<MR, 2> : fwd_tile_avx2<MR, 3>;
+using FwdFn = void (*)(const float*, const int32_t*, int64_t, const float*, const float*, float*, int64_t, int);
+using DwFn = void (*)(const float* const*, const float* const*, int64_t, int64_t, const int32_t*, int64_t, float*,
+                      int64_t);
+// Run-time (mr, nv|nt) -> compile-time micro-tile (kMR = kWMR = 4, kNV = kNT = 3).
+template <template <int, int> class Tile, typename Fn>
+Fn pick(int a, int b) {
+  static const Fn table[4][3] = {{Tile<1, 1>::f, Tile<1, 2>::f, Tile<1, 3>::f},
+                                 {Tile<2, 1>::f, Tile<2, 2>::f, Tile<2, 3>::f},
+                                 {Tile<3, 1>::f, Tile<3, 2>::f, Tile<3, 3>::f},
+                                 {Tile<4, 1>::f, Tile<4, 2>::f, Tile<4, 3>::f}};
+  return table[a - 1][b - 1];
 }
-FwdFn pick_fwd(int mr, int nv) {
-  return mr == 1 ? pick_fwd<1>(nv) : mr == 2 ? pick_fwd<2>(nv) : mr == 3 ? pick_fwd<3>(nv)
-                                                                         : pick_fwd<4>(nv);
-}
-template <int MR>
-DwFn pick_dw(int nt) {
-  return nt == 1 ? dw_tile_avx2<MR, 1> : nt == 2 ? dw_tile_avx2<MR, 2> : dw_tile_avx2<MR, 3>;
-}
-DwFn pick_dw(int mr, int nt) {
-  return mr == 1 ? pick_dw<1>(nt) : mr == 2 ? pick_dw<2>(nt) : mr == 3 ? pick_dw<3>(nt)
-                                                                       : pick_dw<4>(nt);
-}
+template <int A, int B> struct FwdTile { static constexpr FwdFn f = fwd_tile_avx2<A, B>; };
+template <int A, int B> struct DwTile { static constexpr DwFn f = dw_tile_avx2<A, B>; };
 #endif  // CSGIS_X86
+
+// Micro-tile dispatch: AVX2 for float when available, the portable loops otherwise.
+template <typename T>
+void fwd_tile(bool simd, const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
+              T* y, int64_t ldy, int mr, int nq) {
+#if CSGIS_X86
+  if constexpr (std::is_same_v<T, float>)
+    if (simd) return pick<FwdTile, FwdFn>(mr, (nq + 7) / 8)(base, off, J, wp, bias, y, ldy, nq);
+#endif
+  fwd_tile_ref(base, off, J, wp, bias, y, ldy, mr, nq);
+}
+template <typename T>
+void dw_tile(bool simd, const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,
+             const int32_t* off, int64_t Q, int mr, int nt, T* part, int64_t ld) {
+#if CSGIS_X86
+  if constexpr (std::is_same_v<T, float>)
+    if (simd) return pick<DwTile, DwFn>(mr, nt)(dy_rows, g_rows, nrows, dy_ld, off, Q, part, ld);
+#endif
+  dw_tile_ref(dy_rows, g_rows, nrows, dy_ld, off, Q, mr, nt, part, ld);
+}
 
 // ---- drivers -----------------------------------------------------------------------------------
 // Y[n][k][p][q] = bias[k] + sum_j W[k][j] * V[n](row p, tap j, pixel q); W is KCRS with C = g.C.
@@ -291,43 +299,35 @@ template <typename T>
 void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y) {
   const Layout L = make_layout(g);
   const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
-  T* G = scratch<T, 0>(size_t(g.N * L.img));
+  const int64_t group = std::min(g.N, std::max<int64_t>(1, kGatherBytes / int64_t(sizeof(T)) / L.img));
+  T* G = scratch<T, 0>(size_t(group * L.img));
   T* wp = scratch<T, 1>(size_t(kb_count * J * kMR));
-  build_gather(g, L, X, G);
   pack_weights(W, g.K, J, wp);
   const bool simd = simd_path<T>();
-  // One work item = one output row (n, p): all channels, all pixels. Its G slab (R input rows)
-  // and the packed weights (K*J) are what the micro-kernels re-read, both L2-resident for the
-  // engine's 64-channel layers.
+  for (int64_t n0 = 0; n0 < g.N; n0 += group) {
+    const int64_t nn = std::min(group, g.N - n0);
+    build_gather(g, L, X, G, n0, nn);
+    // One work item = one output row (n, p): all channels, all pixels. Its G slab (R input rows)
+    // and the packed weights (K*J) are what the micro-kernels re-read, both L2-resident for the
+    // engine's 64-channel layers.
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t p = 0; p < g.P; ++p) {
-      const T* base = G + n * L.img + p * g.sh * L.row;
-      for (int64_t kb = 0; kb < kb_count; ++kb) {
-        const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
-        const T* b = bias ? bias + kb * kMR : nullptr;
-        T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
-        for (int64_t q0 = 0; q0 < g.Q; q0 += 8 * kNV) {
-          const int nq = int(std::min<int64_t>(8 * kNV, g.Q - q0));
-#if CSGIS_X86
-          if constexpr (std::is_same_v<T, float>)
-            if (simd) {
-              pick_fwd(mr, (nq + 7) / 8)(base + q0, L.off.data(), J, wp + kb * J * kMR, b,
-                                         y + q0, g.P * g.Q, nq);
-              continue;
-            }
-#endif
-          (void)simd;
-          fwd_tile_ref(base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
-                       nq);
+    for (int64_t n = n0; n < n0 + nn; ++n)
+      for (int64_t p = 0; p < g.P; ++p) {
+        const T* base = G + (n - n0) * L.img + p * g.sh * L.row;
+        for (int64_t kb = 0; kb < kb_count; ++kb) {
+          const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
+          const T* b = bias ? bias + kb * kMR : nullptr;
+          T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
+          for (int64_t q0 = 0; q0 < g.Q; q0 += 8 * kNV)
+            fwd_tile(simd, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
+                     int(std::min<int64_t>(8 * kNV, g.Q - q0)));
         }
       }
-    }
+  }
 }
 
 Geo forward_geo(const Conv2dShape& s) {
-  return {s.N, s.C, s.H, s.W, s.K, s.R, s.S, s.stride_h, s.stride_w, s.dil_h, s.dil_w,
-          s.pad_h, s.pad_w, 1, 1, s.P, s.Q};
+  return {s.N, s.C, s.H, s.W, s.K, s.R, s.S, s.stride_h, s.stride_w, s.dil_h, s.dil_w, s.pad_h, s.pad_w, 1, 1, s.P, s.Q};
 }
 
 }  // namespace
@@ -360,54 +360,46 @@ template <typename T>
 void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw) {
   const Geo g = forward_geo(s);
   const Layout L = make_layout(g);
-  const int64_t J = s.C * s.R * s.S, kb_count = (s.K + kMR - 1) / kMR, rows = s.N * s.P;
+  const int64_t J = s.C * s.R * s.S, kb_count = (s.K + kWMR - 1) / kWMR;
   const int nth = std::max(1, omp_get_max_threads());
-  T* G = scratch<T, 0>(size_t(s.N * L.img));
-  T* part = scratch<T, 3>(size_t(nth) * size_t(s.K * J));
-  build_gather(g, L, x, G);
+  const int64_t group = std::min(s.N, std::max<int64_t>(1, kGatherBytes / int64_t(sizeof(T)) / L.img));
+  T* G = scratch<T, 0>(size_t(group * L.img));
+  T* part = scratch<T, 3>(size_t(nth) * size_t(s.K * J));  // one dw partial per thread
+  std::fill(part, part + size_t(nth) * size_t(s.K * J), T(0));
   const bool simd = simd_path<T>();
+  for (int64_t n0 = 0; n0 < s.N; n0 += group) {
+    const int64_t nn = std::min(group, s.N - n0), rows = nn * s.P;
+    build_gather(g, L, x, G, n0, nn);
 #pragma omp parallel num_threads(nth)
-  {
-    const int t = omp_get_thread_num(), nt_real = omp_get_num_threads();
-    T* my = part + size_t(t) * size_t(s.K * J);
-    std::fill(my, my + s.K * J, T(0));
-    const int64_t r_begin = rows * t / nt_real, r_end = rows * (t + 1) / nt_real;
-    const T* dy_rows[kRowsPerChunk];
-    const T* g_rows[kRowsPerChunk];
-    // Row block outer: its dy (kMR channels at a time, ~16 KB) stays in L1 while every tap
-    // group of the block streams its G rows from L2.
-    for (int64_t r0 = r_begin; r0 < r_end; r0 += kRowsPerChunk) {
-      const int64_t nr = std::min<int64_t>(kRowsPerChunk, r_end - r0);
-      for (int64_t kb = 0; kb < kb_count; ++kb) {
-        const int mr = int(std::min<int64_t>(kMR, s.K - kb * kMR));
-        for (int64_t i = 0; i < nr; ++i) {
-          const int64_t n = (r0 + i) / s.P, p = (r0 + i) % s.P;
-          dy_rows[i] = dy + ((n * s.K + kb * kMR) * s.P + p) * s.Q;
-          g_rows[i] = G + n * L.img + p * s.stride_h * L.row;
-        }
-        for (int64_t j0 = 0; j0 < J; j0 += kNT) {
-          const int ntap = int(std::min<int64_t>(kNT, J - j0));
-          T* dst = my + kb * kMR * J + j0;
-#if CSGIS_X86
-          if constexpr (std::is_same_v<T, float>)
-            if (simd) {
-              pick_dw(mr, ntap)(dy_rows, g_rows, nr, s.P * s.Q, L.off.data() + j0, s.Q, dst, J);
-              continue;
-            }
-#endif
-          (void)simd;
-          dw_tile_ref(dy_rows, g_rows, nr, s.P * s.Q, L.off.data() + j0, s.Q, mr, ntap, dst, J);
+    {
+      const int t = omp_get_thread_num(), nt_real = omp_get_num_threads();
+      T* my = part + size_t(t) * size_t(s.K * J);
+      const int64_t r_begin = rows * t / nt_real, r_end = rows * (t + 1) / nt_real;
+      const T *dy_rows[kRowsPerChunk], *g_rows[kRowsPerChunk];
+      // Row block outer: its dy (kWMR channels at a time, ~16 KB) stays in L1 while every tap
+      // group of the block streams its G rows from L2.
+      for (int64_t r0 = r_begin; r0 < r_end; r0 += kRowsPerChunk) {
+        const int64_t nr = std::min<int64_t>(kRowsPerChunk, r_end - r0);
+        for (int64_t kb = 0; kb < kb_count; ++kb) {
+          for (int64_t i = 0; i < nr; ++i) {
+            const int64_t n = (r0 + i) / s.P, p = (r0 + i) % s.P;  // n relative to n0
+            dy_rows[i] = dy + (((n0 + n) * s.K + kb * kWMR) * s.P + p) * s.Q;
+            g_rows[i] = G + n * L.img + p * s.stride_h * L.row;
+          }
+          for (int64_t j0 = 0; j0 < J; j0 += kNT)
+            dw_tile(simd, dy_rows, g_rows, nr, s.P * s.Q, L.off.data() + j0, s.Q,
+                    int(std::min<int64_t>(kWMR, s.K - kb * kWMR)), int(std::min<int64_t>(kNT, J - j0)),
+                    my + kb * kWMR * J + j0, J);
         }
       }
     }
-#pragma omp barrier
-    // Deterministic reduction: each element sums the partials in thread order.
-#pragma omp for schedule(static)
-    for (int64_t e = 0; e < s.K * J; ++e) {
-      T acc = part[size_t(e)];
-      for (int u = 1; u < nt_real; ++u) acc += part[size_t(u) * size_t(s.K * J) + size_t(e)];
-      dw[e] = acc;
-    }
+  }
+  // Deterministic reduction: each element sums the per-thread partials in thread order.
+#pragma omp parallel for schedule(static) num_threads(nth)
+  for (int64_t e = 0; e < s.K * J; ++e) {
+    T acc = part[size_t(e)];
+    for (int u = 1; u < nth; ++u) acc += part[size_t(u) * size_t(s.K * J) + size_t(e)];
+    dw[e] = acc;
   }
 }
 
@@ -428,10 +420,10 @@ void conv2d_backward_bias(const Conv2dShape& s, const T* dy, T* db) {
   }
 }
 
-#define CSGIS_CONV2D_INSTANTIATE(T)                                                           \
-  template void conv2d_forward<T>(const Conv2dShape&, const T*, const T*, const T*, T*);      \
-  template void conv2d_backward_input<T>(const Conv2dShape&, const T*, const T*, T*);         \
-  template void conv2d_backward_weight<T>(const Conv2dShape&, const T*, const T*, T*);        \
+#define CSGIS_CONV2D_INSTANTIATE(T)                                                                           \
+  template void conv2d_forward<T>(const Conv2dShape&, const T*, const T*, const T*, T*);                      \
+  template void conv2d_backward_input<T>(const Conv2dShape&, const T*, const T*, T*);                         \
+  template void conv2d_backward_weight<T>(const Conv2dShape&, const T*, const T*, T*);                        \
   template void conv2d_backward_bias<T>(const Conv2dShape&, const T*, T*);
 CSGIS_CONV2D_INSTANTIATE(float)
 CSGIS_CONV2D_INSTANTIATE(double)
