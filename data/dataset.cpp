@@ -114,7 +114,9 @@ void write_sample(const std::string& dir, const Sample& s) {
 namespace {
 
 nlohmann::json config_json(const ProceduralConfig& c) {
-  return {{"texture_strength", c.texture_strength}, {"antialias", c.antialias},
+  return {{"texture_strength", c.texture_strength}, {"texture_strength_max", c.texture_strength_max},
+          {"texture_scale_min", c.texture_scale_min}, {"texture_scale_max", c.texture_scale_max},
+          {"texture_orient", c.texture_orient},     {"antialias", c.antialias},
           {"ignore_boundary", c.ignore_boundary},   {"edge_threshold", c.edge_threshold},
           {"min_layers", c.min_layers},             {"max_layers", c.max_layers},
           {"over_radius", c.over_radius},           {"over_sigma_color", c.over_sigma_color},

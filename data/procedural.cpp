@@ -228,6 +228,22 @@ int top_layer(const std::vector<Layer>& layers, float x, float y) {
 
 }  // namespace
 
+// The offset is drawn first, as the plain blend_texture(gen) does, and the variety draws happen only
+// when switched on: with the defaults a seed gives the same samples as before these options existed.
+static TexturePlacement draw_placement(const ProceduralConfig& cfg, const Texture& tex, Generator& g, float* strength) {
+  TexturePlacement at;
+  at.ox = int(g.randint(uint64_t(std::max(tex.rgb.width, 1))));
+  at.oy = int(g.randint(uint64_t(std::max(tex.rgb.height, 1))));
+  if (cfg.texture_strength_max > cfg.texture_strength)
+    *strength = cfg.texture_strength + float(g.uniform()) * (cfg.texture_strength_max - cfg.texture_strength);
+  if (cfg.texture_scale_max > cfg.texture_scale_min || cfg.texture_scale_min != 1.f) {
+    const double lo = std::log(double(cfg.texture_scale_min)), hi = std::log(double(cfg.texture_scale_max));
+    at.scale = float(std::exp(lo + g.uniform() * (hi - lo)));
+  }
+  if (cfg.texture_orient) at.orientation = int(g.randint(8));
+  return at;
+}
+
 uint64_t sample_seed(uint64_t seed, Split split, uint64_t index) {
   uint64_t h = mix64(seed + 0x9e3779b97f4a7c15ULL);
   h = mix64(h ^ (split == Split::Train ? 0x7261696eULL : 0x76616c00ULL));
@@ -241,6 +257,9 @@ Sample generate_sample(const ProceduralConfig& cfg, const std::vector<Texture>& 
   CSGIS_CHECK(!textures.empty(), "procedural: no textures for the ", split_name(cfg.split),
               " split (Debian: apt-get install gimp-data)");
   CSGIS_CHECK(cfg.min_layers >= 0 && cfg.max_layers >= cfg.min_layers, "procedural: bad layer range");
+  CSGIS_CHECK(cfg.texture_scale_min > 0.f && cfg.texture_scale_max >= cfg.texture_scale_min,
+              "procedural: texture scale range must satisfy 0 < min <= max, got [", cfg.texture_scale_min, ", ",
+              cfg.texture_scale_max, "]");
   Generator g(sample_seed(cfg.seed, cfg.split, index));
   const int S = cfg.size;
   const float Sf = float(S);
@@ -300,8 +319,9 @@ Sample generate_sample(const ProceduralConfig& cfg, const std::vector<Texture>& 
     }
 
   const Texture& tex = textures[g.randint(textures.size())];
+  float strength = cfg.texture_strength;
   s.texture = tex.name;
-  s.input = blend_texture(s.gt, tex, g, cfg.texture_strength);
+  s.input = blend_texture(s.gt, tex, draw_placement(cfg, tex, g, &strength), strength);
   s.over = bilateral_filter(s.input, cfg.over_radius, cfg.over_sigma_color, cfg.over_sigma_space,
                            cfg.over_separable);
   if (layer_map) *layer_map = std::move(region);

@@ -41,6 +41,14 @@ struct ProceduralConfig {
   uint64_t seed = 0;
   Split split = Split::Train;         // mixed into the seed: validation scenes differ from training ones
   float texture_strength = 1.f;       // 1 = the paper's formula
+  // Training-time texture variety (all off by default; the validation data keeps the formula):
+  // strength drawn uniformly in [texture_strength, texture_strength_max] when the max is larger,
+  // the texture magnified by a log-uniform factor in [texture_scale_min, texture_scale_max], and
+  // turned by a random symmetry of the square when texture_orient is set. Unseen textures differ
+  // from the training ones in contrast, scale and direction; this spreads training over those axes.
+  float texture_strength_max = 0.f;
+  float texture_scale_min = 1.f, texture_scale_max = 1.f;
+  bool texture_orient = false;
   bool antialias = true;
   bool ignore_boundary = true;        // seg = 255 on mixed-class antialiased pixels
   float edge_threshold = 0.05f;       // max-channel colour contrast for a boundary to be an edge

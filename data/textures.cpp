@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -152,23 +153,56 @@ TextureSplit split_textures(const std::vector<Texture>& all, int val_percent) {
   return out;
 }
 
-Image blend_texture(const Image& smooth, const Texture& tex, int ox, int oy, float strength) {
+namespace {
+
+// The texture's gray value at texture coordinates (u, v), wrapping (GIMP patterns tile seamlessly).
+float wrapped_texel(const Texture& tex, int u, int v) {
+  const int tw = tex.rgb.width, th = tex.rgb.height;
+  u = ((u % tw) + tw) % tw;
+  v = ((v % th) + th) % th;
+  return tex.gray[size_t(v) * tw + u];
+}
+
+// The texture layer the image sees at pixel (x, y) for a placement.
+float placed_texel(const Texture& tex, const TexturePlacement& at, int x, int y) {
+  if (at.scale == 1.f) {  // integer lattice: no interpolation, the plain formula exactly
+    int u = x, v = y;
+    if (at.orientation & 1) std::swap(u, v);
+    if (at.orientation & 2) u = -1 - u;
+    if (at.orientation & 4) v = -1 - v;
+    return wrapped_texel(tex, u + at.ox, v + at.oy);
+  }
+  // Pixel centres mapped into the texture, sampled bilinearly between texel centres.
+  float u = (float(x) + 0.5f) / at.scale, v = (float(y) + 0.5f) / at.scale;
+  if (at.orientation & 1) std::swap(u, v);
+  if (at.orientation & 2) u = -u;
+  if (at.orientation & 4) v = -v;
+  u += float(at.ox) - 0.5f;
+  v += float(at.oy) - 0.5f;
+  const float fu = std::floor(u), fv = std::floor(v), au = u - fu, av = v - fv;
+  const int iu = int(fu), iv = int(fv);
+  return (1 - av) * ((1 - au) * wrapped_texel(tex, iu, iv) + au * wrapped_texel(tex, iu + 1, iv)) +
+         av * ((1 - au) * wrapped_texel(tex, iu, iv + 1) + au * wrapped_texel(tex, iu + 1, iv + 1));
+}
+
+}  // namespace
+
+Image blend_texture(const Image& smooth, const Texture& tex, const TexturePlacement& at, float strength) {
   CSGIS_CHECK(smooth.channels == 3, "blend_texture: RGB ground truth expected");
   const int W = smooth.width, H = smooth.height, tw = tex.rgb.width, th = tex.rgb.height;
   CSGIS_CHECK(tw > 0 && th > 0 && tex.gray.size() == size_t(tw) * th,
               "blend_texture: texture '", tex.name, "' has no pixels");
-  ox = ((ox % tw) + tw) % tw;
-  oy = ((oy % th) + th) % th;
+  CSGIS_CHECK(at.scale > 0.f && std::isfinite(at.scale), "blend_texture: scale must be positive, got ", at.scale);
+  CSGIS_CHECK(at.orientation >= 0 && at.orientation < 8, "blend_texture: orientation must be 0..7, got ",
+              at.orientation);
   std::vector<float> layer(size_t(W) * H);
   double sum = 0.0;
-  for (int y = 0; y < H; ++y) {
-    const float* row = &tex.gray[size_t((y + oy) % th) * tw];
+  for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
-      const float g = row[(x + ox) % tw];
+      const float g = placed_texel(tex, at, x, y);
       layer[size_t(y) * W + x] = g;
       sum += g;
     }
-  }
   const float mean = float(sum / double(layer.size()));
   Image out(W, H, 3);
   for (size_t i = 0; i < layer.size(); ++i) {
@@ -177,6 +211,13 @@ Image blend_texture(const Image& smooth, const Texture& tex, int ox, int oy, flo
       out.pixels[i * 3 + c] = std::clamp(smooth.pixels[i * 3 + c] + d, 0.f, 1.f);
   }
   return out;
+}
+
+Image blend_texture(const Image& smooth, const Texture& tex, int ox, int oy, float strength) {
+  TexturePlacement at;
+  at.ox = ox;
+  at.oy = oy;
+  return blend_texture(smooth, tex, at, strength);
 }
 
 Image blend_texture(const Image& smooth, const Texture& tex, Generator& gen, float strength) {

@@ -63,4 +63,15 @@ Image blend_texture(const Image& smooth, const Texture& tex, int ox, int oy, flo
 // Same with the offset drawn from gen: ox = randint(tw), oy = randint(th).
 Image blend_texture(const Image& smooth, const Texture& tex, Generator& gen, float strength = 1.f);
 
+// A texture placement for training-time variety (the validation data keeps the plain formula):
+// the texture is magnified by `scale` (bilinear, wrapping; < 1 shrinks it, raising its frequencies)
+// and turned by one of the 8 symmetries of the square (bit 0: transpose, bit 1: mirror x, bit 2:
+// mirror y). scale = 1 with orientation 0 is exactly the plain tiling above.
+struct TexturePlacement {
+  int ox = 0, oy = 0;
+  float scale = 1.f;
+  int orientation = 0;  // 0..7
+};
+Image blend_texture(const Image& smooth, const Texture& tex, const TexturePlacement& at, float strength = 1.f);
+
 }  // namespace csgis::data

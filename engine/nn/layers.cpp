@@ -42,6 +42,18 @@ void BatchNorm2d::reset_running_stats() {
   tracked_ = 0;
 }
 
+void BatchNorm2d::set_running_stats(const Tensor& mean, const Tensor& var, const Tensor& batches_tracked) {
+  CSGIS_CHECK(mean.shape() == running_mean.shape() && var.shape() == running_var.shape() &&
+                  batches_tracked.numel() == 1 && batches_tracked.dtype() == DType::I64,
+              "BatchNorm2d::set_running_stats: expected [", num_features, "], [", num_features,
+              "] and an int64 scalar, got ", shape_str(mean.shape()), ", ", shape_str(var.shape()), " and ",
+              shape_str(batches_tracked.shape()));
+  Tensor(running_mean).copy_(mean);
+  Tensor(running_var).copy_(var);
+  Tensor(num_batches_tracked).copy_(batches_tracked);
+  tracked_ = -1;  // read back from the buffer at the next training forward
+}
+
 void BatchNorm2d::reset_parameters() {
   reset_running_stats();
   init::ones_(weight);
@@ -60,7 +72,8 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
     *host.data<int64_t>() = ++tracked_;
     Tensor(num_batches_tracked).copy_(host);
   }
-  return batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+  const double factor = is_training() && cumulative_average ? 1.0 / double(tracked_) : momentum;
+  return batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), factor, eps);
 }
 
 // ---------------------------------------------------------------- activations

@@ -35,10 +35,16 @@ class BatchNorm2d : public Module {
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "BatchNorm2d"; }
   void reset_running_stats();
+  // Copies running statistics in (any device; shapes [C], [C] and an int64 scalar).
+  void set_running_stats(const Tensor& mean, const Tensor& var, const Tensor& batches_tracked);
   void reset_parameters();
 
   const int64_t num_features;
   const double eps, momentum;
+  // PyTorch's momentum=None: each training forward updates the running statistics with factor
+  // 1 / num_batches_tracked, so after a reset they are the plain average over the batches seen.
+  // Used by recalibrate_batchnorm (engine/nn/batchnorm_stats.h).
+  bool cumulative_average = false;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  protected:

@@ -1,6 +1,7 @@
 // GIMP patterns (hand-made and Debian's gimp-data), the train/validation split and eq. 14-16 blending.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -160,4 +161,61 @@ TEST_CASE("data: texture blending follows eq. 14-16 on a tiny case", "[unit]") {
   const auto ts = testing::synthetic_textures(1);
   CHECK(testing::same_image(blend_texture(Image(9, 9, 3, 0.5f), ts[0], g1),
                             blend_texture(Image(9, 9, 3, 0.5f), ts[0], g2)));
+}
+
+TEST_CASE("data: texture placement: identity, square symmetries, magnification", "[unit]") {
+  // A 3x2 texture with distinct values: gray(u, v) = 0.1 * (1 + u + 3 v).
+  Image tex(3, 2, 1);
+  for (int v = 0; v < 2; ++v)
+    for (int u = 0; u < 3; ++u) tex.pixels[size_t(v) * 3 + u] = 0.1f * float(1 + u + 3 * v);
+  const Texture t = make_texture("t", tex);
+  const Image flat(4, 4, 3, 0.5f);
+  auto layer_at = [&](const Image& out, int x, int y) { return out.at(x, y, 0); };
+  auto gray = [&](int u, int v) { return 0.1f * float(1 + ((u % 3 + 3) % 3) + 3 * ((v % 2 + 2) % 2)); };
+
+  // Orientation 0, scale 1 is the plain formula, offsets included.
+  TexturePlacement at;
+  at.ox = 2;
+  at.oy = 1;
+  CHECK(testing::same_image(blend_texture(flat, t, at), blend_texture(flat, t, 2, 1)));
+
+  // Every symmetry maps pixel (x, y) to the texel named in TexturePlacement's comment; the layer
+  // is zero-mean, so compare differences between pixels (the mean cancels).
+  for (int o = 0; o < 8; ++o) {
+    at.orientation = o;
+    const Image out = blend_texture(Image(4, 4, 3, 0.5f), t, at, 0.5f);  // strength 0.5: no clipping
+    auto texel = [&](int x, int y) {
+      int u = x, v = y;
+      if (o & 1) std::swap(u, v);
+      if (o & 2) u = -1 - u;
+      if (o & 4) v = -1 - v;
+      return gray(u + at.ox, v + at.oy);
+    };
+    for (int y = 0; y < 4; ++y)
+      for (int x = 0; x < 4; ++x)
+        CHECK(layer_at(out, x, y) - layer_at(out, 0, 0) ==
+              Approx(0.5f * (texel(x, y) - texel(0, 0))).margin(1e-6));
+  }
+
+  // Magnified x2 (orientation 0, offset 0): pixel centre x + 0.5 lands at texture u = (x + 0.5) / 2 - 0.5,
+  // i.e. pixel 1 is 3/4 of texel 0 + 1/4 of texel 1 (same row mix for v).
+  at = TexturePlacement{};
+  at.scale = 2.f;
+  const Image mag = blend_texture(Image(4, 4, 3, 0.5f), t, at, 0.5f);
+  auto bilinear = [&](float u, float v) {
+    const int iu = int(std::floor(u)), iv = int(std::floor(v));
+    const float au = u - float(iu), av = v - float(iv);
+    return (1 - av) * ((1 - au) * gray(iu, iv) + au * gray(iu + 1, iv)) +
+           av * ((1 - au) * gray(iu, iv + 1) + au * gray(iu + 1, iv + 1));
+  };
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x)
+      CHECK(layer_at(mag, x, y) - layer_at(mag, 1, 1) ==
+            Approx(0.5f * (bilinear(x * 0.5f - 0.25f, y * 0.5f - 0.25f) - bilinear(0.25f, 0.25f))).margin(1e-6));
+
+  at.scale = 0.f;
+  CHECK_THROWS_WITH(blend_texture(flat, t, at), Catch::Contains("scale must be positive"));
+  at.scale = 1.f;
+  at.orientation = 8;
+  CHECK_THROWS_WITH(blend_texture(flat, t, at), Catch::Contains("orientation must be 0..7"));
 }

@@ -53,6 +53,10 @@ TEST_CASE("train: config errors name the file, field and expectation", "[unit]")
                     Catch::Contains("data.patch"));
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse(R"({"model": {"dim": 2.5}})"), where),
                     Catch::Contains("model.dim': expected an integer"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse(R"({"data": {"texture_scale_min": 0}})"), where),
+                    Catch::Contains("data.texture_scale_min/texture_scale_max"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse(R"({"bn_freeze_step": -1})"), where),
+                    Catch::Contains("bn_freeze_step"));
   // round trip of the effective config
   TrainConfig c = tiny_config();
   TrainConfig d = TrainConfig::from_json(c.to_json(), where);
@@ -101,4 +105,75 @@ TEST_CASE("train: a resumed run continues with exactly the same losses", "[unit]
   fs::remove_all(a);
   fs::remove_all(b);
   fs::remove_all(other.out_dir);
+}
+
+TEST_CASE("train: precise BN leaves training untouched; a BN freeze changes it and resumes exactly", "[unit]") {
+  const std::string dir = temp_dir("train_bn");
+  auto run = [&](TrainConfig c, const std::string& sub, const std::string& resume = "") {
+    TrainOptions o;
+    o.config = c;
+    o.out_dir = dir + "/" + sub;
+    o.show_progress = false;
+    o.resume = resume;
+    return train(o);
+  };
+  TrainConfig plain = tiny_config();
+  plain.texture_strength_max = 1.5f;  // training-only texture variety rides along
+  plain.texture_scale_min = 0.7f;
+  plain.texture_scale_max = 1.4f;
+  plain.texture_orient = true;
+  const TrainResult r_plain = run(plain, "plain");
+
+  TrainConfig precise = plain;
+  precise.bn_recalibration_batches = 2;
+  const TrainResult r_precise = run(precise, "precise");
+  REQUIRE(r_precise.losses.size() == 6);
+  for (int i = 0; i < 6; ++i) CHECK(r_precise.losses[i] == r_plain.losses[i]);  // snapshot restored
+  CHECK(r_precise.final_val.psnr != r_plain.final_val.psnr);                    // but validation saw new stats
+
+  TrainConfig frozen = precise;
+  frozen.bn_freeze_step = 4;
+  const TrainResult r_frozen = run(frozen, "frozen");
+  for (int i = 0; i < 4; ++i) CHECK(r_frozen.losses[i] == r_plain.losses[i]);
+  CHECK(r_frozen.losses[4] != r_plain.losses[4]);
+  CHECK(r_frozen.losses[5] != r_plain.losses[5]);
+
+  // Resumed at step 3 (before the freeze) and at step 5 (after it): the same losses.
+  TrainConfig first = frozen;
+  first.steps = 3;
+  run(first, "resumed");
+  const TrainResult r_mid = run(frozen, "resumed", dir + "/resumed/checkpoint.safetensors");
+  REQUIRE(r_mid.losses.size() == 3);
+  for (int i = 0; i < 3; ++i) CHECK(r_mid.losses[i] == r_frozen.losses[3 + i]);
+  TrainConfig to5 = frozen;
+  to5.steps = 5;
+  to5.checkpoint_interval = 5;
+  run(to5, "after");
+  const TrainResult r_after = run(frozen, "after", dir + "/after/checkpoint.safetensors");
+  REQUIRE(r_after.losses.size() == 1);
+  CHECK(r_after.losses[0] == r_frozen.losses[5]);
+  CHECK(r_after.final_val.psnr == r_frozen.final_val.psnr);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("train: the shipped configs load; the fine-tune continues jess-small", "[unit]") {
+  const fs::path dir = fs::path(CSGIS_TEST_FIXTURES) / ".." / "configs";
+  int count = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".json") continue;
+    INFO(e.path().string());
+    CHECK_NOTHROW(TrainConfig::load(e.path().string()));
+    ++count;
+  }
+  CHECK(count >= 3);
+  // weights/README.md trains jess-small.json, then resumes its last checkpoint with the fine-tune.
+  const TrainConfig base = TrainConfig::load((dir / "jess-small.json").string());
+  const TrainConfig tune = TrainConfig::load((dir / "jess-small-finetune.json").string());
+  CHECK(tune.model == base.model);
+  CHECK(tune.seed == base.seed);
+  CHECK(tune.bn_freeze_step == base.steps);
+  CHECK(tune.steps > base.steps);
+  CHECK(tune.lr == base.lr);
+  CHECK(std::vector<int64_t>(tune.milestones.begin(), tune.milestones.begin() + base.milestones.size()) ==
+        base.milestones);
 }

@@ -108,6 +108,10 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("batch", c.batch);
     f.get("workers", c.workers);
     f.get("augment", c.augment);
+    f.get("texture_strength_max", c.texture_strength_max);
+    f.get("texture_scale_min", c.texture_scale_min);
+    f.get("texture_scale_max", c.texture_scale_max);
+    f.get("texture_orient", c.texture_orient);
     f.get("val_count", c.val_count);
     f.get("val_size", c.val_size);
     f.refuse_unknown();
@@ -141,6 +145,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   top.get("val_interval", c.val_interval);
   top.get("checkpoint_interval", c.checkpoint_interval);
   top.get("threads", c.threads);
+  top.get("bn_recalibration_batches", c.bn_recalibration_batches);
+  top.get("bn_freeze_step", c.bn_freeze_step);
   top.refuse_unknown();
 
   check_range(c.model.dim > 0 && c.model.feature_blocks >= 0 && c.model.smooth_blocks >= 0 &&
@@ -151,6 +157,9 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   check_range(c.workers >= 0, where, "data.workers", "must be >= 0");
   check_range(c.val_count >= 1, where, "data.val_count", "must be >= 1");
   check_range(c.val_size >= 16, where, "data.val_size", "must be >= 16");
+  check_range(c.texture_strength_max >= 1.f, where, "data.texture_strength_max", "must be >= 1");
+  check_range(c.texture_scale_min > 0.f && c.texture_scale_max >= c.texture_scale_min, where,
+              "data.texture_scale_min/texture_scale_max", "must satisfy 0 < min <= max");
   check_range(c.lr > 0, where, "optim.lr", "must be > 0");
   check_range(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, where, "optim.beta1/beta2",
               "must be in [0, 1)");
@@ -158,6 +167,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   check_range(c.steps >= 1, where, "steps", "must be >= 1");
   check_range(c.log_interval >= 1 && c.val_interval >= 1 && c.checkpoint_interval >= 1, where,
               "log_interval/val_interval/checkpoint_interval", "must be >= 1");
+  check_range(c.bn_freeze_step >= 0, where, "bn_freeze_step", "must be >= 0");
+  check_range(c.bn_recalibration_batches >= 0, where, "bn_recalibration_batches", "must be >= 0");
   check_range(c.device == "cpu" || c.device == "simt" || c.device.rfind("cuda", 0) == 0, where, "device",
               "must be cpu, cuda, cuda:N or simt");
   return c;
@@ -180,14 +191,17 @@ nlohmann::json TrainConfig::to_json() const {
                      {"smooth_blocks", model.smooth_blocks}, {"enhance_blocks", model.enhance_blocks}}},
           {"data", {{"source", source}, {"val_source", val_source}, {"texture_dir", texture_dir},
                     {"sample_size", sample_size}, {"patch", patch}, {"batch", batch}, {"workers", workers},
-                    {"augment", augment}, {"val_count", val_count}, {"val_size", val_size}}},
+                    {"augment", augment}, {"texture_strength_max", texture_strength_max},
+                    {"texture_scale_min", texture_scale_min}, {"texture_scale_max", texture_scale_max},
+                    {"texture_orient", texture_orient}, {"val_count", val_count}, {"val_size", val_size}}},
           {"optim", {{"lr", lr}, {"beta1", beta1}, {"beta2", beta2}, {"weight_decay", weight_decay},
                      {"milestones", milestones}, {"gamma", gamma}}},
           {"loss", {{"lambda_edge", lambda_edge}, {"ssim_weight", ssim_weight}, {"dtv", dtv},
                     {"dtv_tv_weight_s0", dtv_tv_weight_s0}, {"dtv_tv_weight_s1", dtv_tv_weight_s1},
                     {"contrastive_l1", contrastive_l1}, {"margin_l1", margin_l1}, {"lambda_c", lambda_c}}},
           {"steps", steps}, {"device", device}, {"seed", seed}, {"log_interval", log_interval},
-          {"val_interval", val_interval}, {"checkpoint_interval", checkpoint_interval}, {"threads", threads}};
+          {"val_interval", val_interval}, {"checkpoint_interval", checkpoint_interval}, {"threads", threads},
+          {"bn_recalibration_batches", bn_recalibration_batches}, {"bn_freeze_step", bn_freeze_step}};
 }
 
 }  // namespace csgis::tools

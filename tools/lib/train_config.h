@@ -24,6 +24,12 @@ struct TrainConfig {
   int batch = 4;
   int workers = 2;
   bool augment = true;
+  // Procedural training textures only (validation keeps the plain eq. 14-16): strength drawn in
+  // [1, texture_strength_max], magnification log-uniform in [texture_scale_min, texture_scale_max],
+  // random square symmetry when texture_orient. Defaults: off.
+  float texture_strength_max = 1.f;
+  float texture_scale_min = 1.f, texture_scale_max = 1.f;
+  bool texture_orient = false;
   int val_count = 24;                 // procedural validation samples
   int val_size = 128;
 
@@ -48,6 +54,14 @@ struct TrainConfig {
   int64_t log_interval = 10;
   int64_t val_interval = 100;
   int64_t checkpoint_interval = 100;
+  // > 0: before each validation, BatchNorm statistics are recomputed over this many training
+  // batches run through the current weights ("precise BN"); the validation and best.safetensors
+  // use them, and training continues with its own running statistics (engine/nn/batchnorm_stats.h).
+  int64_t bn_recalibration_batches = 0;
+  // > 0: after this step BatchNorm layers use their running statistics while training (the rest of
+  // the network keeps learning), so the weights adapt to what evaluation mode computes. With
+  // bn_recalibration_batches the statistics are recalibrated once at this step, then frozen.
+  int64_t bn_freeze_step = 0;
   int threads = 0;                    // CPU threads (0: OMP_NUM_THREADS or all cores)
 
   // `where` names the file in error messages.

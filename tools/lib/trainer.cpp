@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "data/dataset.h"
@@ -15,6 +16,7 @@
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
+#include "engine/nn/batchnorm_stats.h"
 #include "engine/ops.h"
 #include "engine/optim/lr_scheduler.h"
 #include "engine/optim/optimizer.h"
@@ -38,17 +40,39 @@ uint64_t mix(uint64_t a, uint64_t b) {
   return z ^ (z >> 31);
 }
 
-std::shared_ptr<const data::SampleSource> make_source(const std::string& source, const TrainConfig& c,
-                                                      data::Split split, int size, int64_t count) {
-  if (source != "procedural") return std::make_shared<data::FolderDataset>(source);
-  const std::string dir = c.texture_dir.empty() ? data::default_texture_dir() : c.texture_dir;
-  data::TextureSplit textures = data::split_textures(data::load_texture_dir(dir));
-  data::ProceduralConfig pc;
-  pc.size = size;
-  pc.seed = c.seed;
-  pc.split = split;
-  return std::make_shared<data::ProceduralSource>(pc, textures.get(split), count);
-}
+// Training and validation sources; the procedural ones share one read of the texture folder.
+class Sources {
+ public:
+  explicit Sources(const TrainConfig& c) : c_(c) {}
+
+  std::shared_ptr<const data::SampleSource> make(const std::string& source, data::Split split, int size,
+                                                 int64_t count) {
+    if (source != "procedural") return std::make_shared<data::FolderDataset>(source);
+    data::ProceduralConfig pc;
+    pc.size = size;
+    pc.seed = c_.seed;
+    pc.split = split;
+    if (split == data::Split::Train) {  // the texture variety is for training only
+      pc.texture_strength_max = c_.texture_strength_max;
+      pc.texture_scale_min = c_.texture_scale_min;
+      pc.texture_scale_max = c_.texture_scale_max;
+      pc.texture_orient = c_.texture_orient;
+    }
+    return std::make_shared<data::ProceduralSource>(pc, textures().get(split), count);
+  }
+
+ private:
+  const data::TextureSplit& textures() {
+    if (!textures_) {
+      const std::string dir = c_.texture_dir.empty() ? data::default_texture_dir() : c_.texture_dir;
+      textures_ = data::split_textures(data::load_texture_dir(dir));
+    }
+    return *textures_;
+  }
+
+  const TrainConfig& c_;
+  std::optional<data::TextureSplit> textures_;
+};
 
 // Validation images as [1,3,H,W] tensors on the device, with the input's own scores.
 struct ValidationSet {
@@ -61,8 +85,8 @@ double psnr(const Tensor& a, const Tensor& b) {
   return 10.0 * std::log10(1.0 / std::max(mse, 1e-12));
 }
 
-ValidationSet load_validation(const TrainConfig& c, Device dev) {
-  auto src = make_source(c.val_source, c, data::Split::Val, c.val_size, c.val_count);
+ValidationSet load_validation(const TrainConfig& c, Sources& sources, Device dev) {
+  auto src = sources.make(c.val_source, data::Split::Val, c.val_size, c.val_count);
   ValidationSet v;
   const int64_t n = src->size();
   CSGIS_CHECK(n > 0, "validation source '", c.val_source, "' has no samples");
@@ -214,8 +238,11 @@ TrainResult train(const TrainOptions& o) {
   lc.seed = c.seed;
   lc.augment = c.augment ? data::AugmentConfig{} : data::AugmentConfig::none(c.patch);
   lc.augment.patch = c.patch;
-  data::Loader loader(make_source(c.source, c, data::Split::Train, c.sample_size, -1), lc, start);
-  const ValidationSet val = load_validation(c, dev);
+  Sources sources(c);
+  const std::shared_ptr<const data::SampleSource> train_source =
+      sources.make(c.source, data::Split::Train, c.sample_size, -1);
+  data::Loader loader(train_source, lc, start);
+  const ValidationSet val = load_validation(c, sources, dev);
 
   losses::TotalLossConfig lcfg;
   lcfg.lambda_e = c.lambda_edge;
@@ -238,7 +265,22 @@ TrainResult train(const TrainOptions& o) {
   double window_loss = 0;
   int64_t window_count = 0;
 
+  // Precise BN over a loader of its own (seeded by the step), so the training stream is untouched.
+  auto recalibrate_bn = [&](int64_t step) {
+    data::LoaderConfig rc = lc;
+    rc.seed = mix(c.seed ^ 0x626e63616c6962ULL, uint64_t(step));
+    data::Loader calibration(train_source, rc);
+    nn::recalibrate_batchnorm(model, c.bn_recalibration_batches,
+                              [&] { model.forward_all(calibration.next().input.to(dev)); });
+  };
+  auto bn_frozen = [&](int64_t step) { return c.bn_freeze_step > 0 && step > c.bn_freeze_step; };
+  if (bn_frozen(start + 1)) nn::freeze_batchnorm(model);  // resumed after the freeze
+
   for (int64_t step = start + 1; step <= c.steps; ++step) {
+    if (step == c.bn_freeze_step + 1 && c.bn_freeze_step > 0) {
+      if (c.bn_recalibration_batches > 0) recalibrate_bn(step);
+      nn::freeze_batchnorm(model);
+    }
     data::Batch b = loader.next();
     losses::LossInputs in;
     Tensor input = b.input.to(dev);
@@ -277,7 +319,17 @@ TrainResult train(const TrainOptions& o) {
       window_count = 0;
     }
     if (step % c.val_interval == 0 || step == c.steps) {
+      // Precise BN for this validation only: the snapshot puts training's statistics back after it,
+      // so the run (and a resumed run) trains exactly as without it.
+      // Once frozen, the statistics are the ones the weights are being tuned against: kept as they are.
+      const bool recalibrate = c.bn_recalibration_batches > 0 && !bn_frozen(step);
+      nn::BatchNormSnapshot training_stats;
+      if (recalibrate) {
+        training_stats = nn::snapshot_batchnorm(model);
+        recalibrate_bn(step);
+      }
       ValidationResult v = validate(model, val);
+      if (bn_frozen(step)) nn::freeze_batchnorm(model);  // validate() put the model back in training mode
       nlohmann::json j = {{"step", step}, {"val_psnr", v.psnr}, {"val_ssim", v.ssim},
                           {"input_psnr", v.input_psnr}, {"input_ssim", v.input_ssim}};
       log << j.dump() << "\n" << std::flush;
@@ -290,6 +342,7 @@ TrainResult train(const TrainOptions& o) {
       }
       result.final_val = v;
       write_curve(curve_path, history);
+      if (recalibrate) nn::restore_batchnorm(model, training_stats);
     }
     if (step % c.checkpoint_interval == 0 || step == c.steps)
       save_checkpoint(ckpt_path, c, model, opt, step, result.best_val_ssim);
