@@ -13,6 +13,8 @@
 #include "data/dataset.h"
 #include "data/image.h"
 #include "data/smoothers/guided_filter.h"
+#include "data/smoothers/l0_smoothing.h"
+#include "data/smoothers/rolling_guidance.h"
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
 #include "tools/commands.h"
@@ -33,8 +35,12 @@ struct EvalOptions {
   int grid = 4;
   int64_t limit = 0;
   gf::GuidedFilterParams gf;
+  gf::RollingGuidanceParams rgf;  // the paper's Table 1 settings by default
+  gf::L0Params l0;
   TileOptions tile;
 };
+
+constexpr const char* kKnownMethods = "input, net, gf, rgf, l0";
 
 struct TuneOptions {
   std::string data, gf_guide = "self";
@@ -79,14 +85,17 @@ int run_eval(EvalOptions o) {
   std::vector<std::string> methods;
   std::stringstream ss(o.methods);
   for (std::string m; std::getline(ss, m, ',');) {
-    if (m != "input" && m != "net" && m != "gf") CSGIS_FAIL("--methods: unknown method '", m, "' (known: input, net, gf)");
+    if (m != "input" && m != "net" && m != "gf" && m != "rgf" && m != "l0")
+      CSGIS_FAIL("--methods: unknown method '", m, "' (known: ", kKnownMethods, ")");
     if (std::find(methods.begin(), methods.end(), m) != methods.end()) CSGIS_FAIL("--methods: '", m, "' given twice");
     methods.push_back(m);
   }
-  if (methods.empty()) CSGIS_FAIL("--methods: give at least one of input, net, gf");
+  if (methods.empty()) CSGIS_FAIL("--methods: give at least one of ", kKnownMethods);
   const bool has_net = std::find(methods.begin(), methods.end(), "net") != methods.end();
   o.gf.guide = parse_guide(o.gf_guide);
   o.gf.validate();
+  o.rgf.validate();
+  o.l0.validate();
   o.tile.validate();
   if (o.grid < 0) CSGIS_FAIL("--grid must be >= 0, got ", o.grid);
   std::error_code ec;
@@ -114,7 +123,9 @@ int run_eval(EvalOptions o) {
       data::Image out;
       if (methods[k] == "input") out = input;
       else if (methods[k] == "net") out = to_saved_image(smooth_tensor(*model, input, o.tile));
-      else out = as_png(gf::guided_filter(input, o.gf));
+      else if (methods[k] == "gf") out = as_png(gf::guided_filter(input, o.gf));
+      else if (methods[k] == "rgf") out = as_png(gf::rolling_guidance_filter(input, o.rgf));
+      else out = as_png(gf::l0_smoothing(input, o.l0));
       const ImageScores s = score_images(out, gt);
       means[k].add(s);
       row[methods[k]] = {{"psnr", json_number(s.psnr)}, {"ssim", s.ssim}};
@@ -134,6 +145,9 @@ int run_eval(EvalOptions o) {
     if (m == "input") return "input";
     if (m == "gf") return "GF (r " + std::to_string(o.gf.radius) + ", eps " + fixed(o.gf.eps, 4) + ", " +
                           gf::guide_mode_name(o.gf.guide) + "-guided)";
+    if (m == "rgf") return "RGF (sigma_s " + fixed(o.rgf.sigma_s, 2) + ", sigma_r " + fixed(o.rgf.sigma_r, 3) + ", " +
+                           std::to_string(o.rgf.iterations) + " iterations)";
+    if (m == "l0") return "L0 (lambda " + fixed(o.l0.lambda, 4) + ", kappa " + fixed(o.l0.kappa, 2) + ")";
     return "network (" + fs::path(weights).filename().string() + ")";
   };
   std::string md = "# Evaluation on `" + o.data + "` (" + std::to_string(n) + " samples)\n\n";
@@ -159,6 +173,8 @@ int run_eval(EvalOptions o) {
                            {"weights", has_net ? nlohmann::json(weights) : nlohmann::json(nullptr)},
                            {"device", o.device},
                            {"gf", {{"radius", o.gf.radius}, {"eps", o.gf.eps}, {"guide", gf::guide_mode_name(o.gf.guide)}}},
+                           {"rgf", {{"sigma_s", o.rgf.sigma_s}, {"sigma_r", o.rgf.sigma_r}, {"iterations", o.rgf.iterations}}},
+                           {"l0", {{"lambda", o.l0.lambda}, {"kappa", o.l0.kappa}, {"beta_max", o.l0.beta_max}}},
                            {"tile", {{"tile", o.tile.tile}, {"overlap", o.tile.overlap}}},
                            {"conventions", {{"psnr", "10 log10(1/MSE), RGB [0,1], no crop; null = infinite"},
                                             {"ssim", "Wang 2004 / scikit-image gaussian_weights, sigma 1.5, valid region"}}},
@@ -216,11 +232,18 @@ Runner add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   cmd->add_option("--data", o->data, "data set folder (input/, gt/, edge/, seg/, over/ with the same stems)")->required();
   cmd->add_option("--weights", o->weights, std::string("network weights for 'net'; default: ") + kDefaultWeights);
-  cmd->add_option("--methods", o->methods, "comma-separated: input (the unfiltered input), net (the network), gf (guided filter)")
+  cmd->add_option("--methods", o->methods,
+                  "comma-separated: input (the unfiltered input), net (the network), gf (guided filter),\n"
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation)")
       ->capture_default_str();
   cmd->add_option("--gf-radius", o->gf.radius, "guided filter radius (tune it with `csgis tune-gf`)")->capture_default_str();
   cmd->add_option("--gf-eps", o->gf.eps, "guided filter eps on [0,1] data")->capture_default_str();
   cmd->add_option("--gf-guide", o->gf_guide, "self (each channel guides itself) or gray")->capture_default_str();
+  cmd->add_option("--rgf-sigma-s", o->rgf.sigma_s, "rolling guidance spatial sigma (pixels); paper: 4")->capture_default_str();
+  cmd->add_option("--rgf-sigma-r", o->rgf.sigma_r, "rolling guidance range sigma on [0,1] data; paper: 0.1")->capture_default_str();
+  cmd->add_option("--rgf-iterations", o->rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();
+  cmd->add_option("--l0-lambda", o->l0.lambda, "L0 smoothing weight of the gradient count; paper: 0.01")->capture_default_str();
+  cmd->add_option("--l0-kappa", o->l0.kappa, "L0 smoothing beta growth factor; paper: 2")->capture_default_str();
   cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
   cmd->add_option("--grid", o->grid, "rows of grid.png (first N samples); 0: no grid")->capture_default_str();
   cmd->add_option("--limit", o->limit, "evaluate only the first N samples (0: all)")->capture_default_str();

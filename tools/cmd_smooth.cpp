@@ -9,6 +9,8 @@
 
 #include "data/image.h"
 #include "data/smoothers/guided_filter.h"
+#include "data/smoothers/l0_smoothing.h"
+#include "data/smoothers/rolling_guidance.h"
 #include "engine/error.h"
 #include "tools/commands.h"
 #include "tools/lib/progress.h"
@@ -25,6 +27,8 @@ struct SmoothOptions {
   TileOptions tile;
   data::smoothers::GuidedFilterParams gf;
   std::string gf_guide = "self";
+  data::smoothers::RollingGuidanceParams rgf;
+  data::smoothers::L0Params l0;
 };
 
 std::string lower_ext(const fs::path& p) {
@@ -73,10 +77,13 @@ std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& 
 int run_smooth(SmoothOptions o) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool net = o.method == "net";
-  if (!net && o.method != "gf") CSGIS_FAIL("--method '", o.method, "': expected net or gf");
+  if (!net && o.method != "gf" && o.method != "rgf" && o.method != "l0")
+    CSGIS_FAIL("--method '", o.method, "': expected net, gf, rgf or l0");
+  o.rgf.validate();
+  o.l0.validate();
   if (net) {
     o.tile.validate();
-  } else {
+  } else if (o.method == "gf") {
     if (o.gf_guide != "self" && o.gf_guide != "gray") CSGIS_FAIL("--gf-guide '", o.gf_guide, "': expected self or gray");
     o.gf.guide = o.gf_guide == "gray" ? data::smoothers::GuideMode::Gray : data::smoothers::GuideMode::SelfPerChannel;
     o.gf.validate();
@@ -117,7 +124,9 @@ int run_smooth(SmoothOptions o) {
       out = to_saved_image(s1);
       data::save_png(jobs[i].second, out);  // bytes already quantised by the reference's rule
     } else {
-      out = data::smoothers::guided_filter(img, o.gf);
+      if (o.method == "gf") out = data::smoothers::guided_filter(img, o.gf);
+      else if (o.method == "rgf") out = data::smoothers::rolling_guidance_filter(img, o.rgf);
+      else out = data::smoothers::l0_smoothing(img, o.l0);
       data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
     }
     if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
@@ -158,7 +167,9 @@ Runner add_smooth_command(CLI::App& app) {
   cmd->add_option("--overlap", o->tile.overlap,
                   "minimum overlap of neighbouring windows in pixels (< tile / 2); wider hides seams better")
       ->capture_default_str();
-  cmd->add_option("--method", o->method, "net (the network) or gf (guided filter baseline, no weights needed)")
+  cmd->add_option("--method", o->method,
+                  "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation)")
       ->capture_default_str();
   cmd->add_option("--gf-radius", o->gf.radius, "guided filter window radius (window 2r+1); MATLAB default 2")
       ->capture_default_str();
@@ -166,6 +177,11 @@ Runner add_smooth_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--gf-guide", o->gf_guide, "self: each channel guides itself (MATLAB's imguidedfilter); gray: luma guides all")
       ->capture_default_str();
+  cmd->add_option("--rgf-sigma-s", o->rgf.sigma_s, "rolling guidance spatial sigma (pixels); paper: 4")->capture_default_str();
+  cmd->add_option("--rgf-sigma-r", o->rgf.sigma_r, "rolling guidance range sigma on [0,1] data; paper: 0.1")->capture_default_str();
+  cmd->add_option("--rgf-iterations", o->rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();
+  cmd->add_option("--l0-lambda", o->l0.lambda, "L0 smoothing weight of the gradient count; paper: 0.01")->capture_default_str();
+  cmd->add_option("--l0-kappa", o->l0.kappa, "L0 smoothing beta growth factor; paper: 2")->capture_default_str();
   return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
 }
 

@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "data/dataset.h"
+#include "data/smoothers/l0_smoothing.h"
+#include "data/smoothers/rolling_guidance.h"
 #include "engine/autograd.h"
 #include "engine/generator.h"
 #include "engine/io/safetensors.h"
@@ -247,6 +249,31 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
   CHECK(grid.width == 2 + 4 * (24 + 2));  // input | net | gf | gt
   CHECK(grid.height == 2 + 2 * (20 + 2));
 
+  // The classical baselines beyond GF need no weights; their scores are those of the library calls.
+  const std::string out2 = dir / "report2";
+  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods rgf,l0 --rgf-iterations 2 --grid 0 --out '" + out2 + "'");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const nlohmann::json j2 = nlohmann::json::parse(slurp(out2 + "/report.json"));
+  REQUIRE(j2.at("methods").size() == 2);
+  CHECK(j2.at("rgf").at("iterations") == 2);
+  {
+    data::smoothers::RollingGuidanceParams rp;
+    rp.iterations = 2;
+    const data::Image in0 = data::load_image(data_dir + "/input/s0.png"), gt0 = data::load_image(data_dir + "/gt/s0.png");
+    auto as_png = [](data::Image img) {
+      for (float& v : img.pixels) v = float(data::quantize(v)) / 255.f;
+      return img;
+    };
+    const tools::ImageScores rgf0 = tools::score_images(as_png(data::smoothers::rolling_guidance_filter(in0, rp)), gt0);
+    const tools::ImageScores l00 = tools::score_images(as_png(data::smoothers::l0_smoothing(in0)), gt0);
+    CHECK(j2["per_image"][0]["rgf"]["psnr"].get<double>() == Approx(rgf0.psnr));
+    CHECK(j2["per_image"][0]["l0"]["ssim"].get<double>() == Approx(l00.ssim));
+  }
+  r = csgis_run(dir, "smooth --method rgf -i '" + data_dir + "/input/s1.png' -o '" + (dir / "rgf.png") + "'");
+  INFO(r.err);
+  CHECK(r.rc == 0);
+  CHECK(data::load_image(dir / "rgf.png").width == 24);
   r = csgis_run(dir, "eval --data '" + data_dir + "' --methods input,bogus --out '" + out + "'");
   CHECK(r.rc != 0);
   CHECK(lines(r.err) == 1);
