@@ -15,6 +15,7 @@
 #include "data/smoothers/guided_filter.h"
 #include "data/smoothers/l0_smoothing.h"
 #include "data/smoothers/rolling_guidance.h"
+#include "data/smoothers/rtv.h"
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
 #include "tools/commands.h"
@@ -37,10 +38,11 @@ struct EvalOptions {
   gf::GuidedFilterParams gf;
   gf::RollingGuidanceParams rgf;  // the paper's Table 1 settings by default
   gf::L0Params l0;
+  gf::RtvParams rtv;
   TileOptions tile;
 };
 
-constexpr const char* kKnownMethods = "input, net, gf, rgf, l0";
+constexpr const char* kKnownMethods = "input, net, gf, rgf, l0, rtv";
 
 struct TuneOptions {
   std::string data, gf_guide = "self";
@@ -85,7 +87,7 @@ int run_eval(EvalOptions o) {
   std::vector<std::string> methods;
   std::stringstream ss(o.methods);
   for (std::string m; std::getline(ss, m, ',');) {
-    if (m != "input" && m != "net" && m != "gf" && m != "rgf" && m != "l0")
+    if (m != "input" && m != "net" && m != "gf" && m != "rgf" && m != "l0" && m != "rtv")
       CSGIS_FAIL("--methods: unknown method '", m, "' (known: ", kKnownMethods, ")");
     if (std::find(methods.begin(), methods.end(), m) != methods.end()) CSGIS_FAIL("--methods: '", m, "' given twice");
     methods.push_back(m);
@@ -96,6 +98,7 @@ int run_eval(EvalOptions o) {
   o.gf.validate();
   o.rgf.validate();
   o.l0.validate();
+  o.rtv.validate();
   o.tile.validate();
   if (o.grid < 0) CSGIS_FAIL("--grid must be >= 0, got ", o.grid);
   std::error_code ec;
@@ -125,7 +128,8 @@ int run_eval(EvalOptions o) {
       else if (methods[k] == "net") out = to_saved_image(smooth_tensor(*model, input, o.tile));
       else if (methods[k] == "gf") out = as_png(gf::guided_filter(input, o.gf));
       else if (methods[k] == "rgf") out = as_png(gf::rolling_guidance_filter(input, o.rgf));
-      else out = as_png(gf::l0_smoothing(input, o.l0));
+      else if (methods[k] == "l0") out = as_png(gf::l0_smoothing(input, o.l0));
+      else out = as_png(gf::rtv_smoothing(input, o.rtv));
       const ImageScores s = score_images(out, gt);
       means[k].add(s);
       row[methods[k]] = {{"psnr", json_number(s.psnr)}, {"ssim", s.ssim}};
@@ -148,6 +152,7 @@ int run_eval(EvalOptions o) {
     if (m == "rgf") return "RGF (sigma_s " + fixed(o.rgf.sigma_s, 2) + ", sigma_r " + fixed(o.rgf.sigma_r, 3) + ", " +
                            std::to_string(o.rgf.iterations) + " iterations)";
     if (m == "l0") return "L0 (lambda " + fixed(o.l0.lambda, 4) + ", kappa " + fixed(o.l0.kappa, 2) + ")";
+    if (m == "rtv") return "RTV (lambda " + fixed(o.rtv.lambda, 4) + ", sigma " + fixed(o.rtv.sigma, 2) + ")";
     return "network (" + fs::path(weights).filename().string() + ")";
   };
   std::string md = "# Evaluation on `" + o.data + "` (" + std::to_string(n) + " samples)\n\n";
@@ -175,6 +180,8 @@ int run_eval(EvalOptions o) {
                            {"gf", {{"radius", o.gf.radius}, {"eps", o.gf.eps}, {"guide", gf::guide_mode_name(o.gf.guide)}}},
                            {"rgf", {{"sigma_s", o.rgf.sigma_s}, {"sigma_r", o.rgf.sigma_r}, {"iterations", o.rgf.iterations}}},
                            {"l0", {{"lambda", o.l0.lambda}, {"kappa", o.l0.kappa}, {"beta_max", o.l0.beta_max}}},
+                           {"rtv", {{"lambda", o.rtv.lambda}, {"sigma", o.rtv.sigma}, {"sharpness", o.rtv.sharpness},
+                                    {"iterations", o.rtv.iterations}}},
                            {"tile", {{"tile", o.tile.tile}, {"overlap", o.tile.overlap}}},
                            {"conventions", {{"psnr", "10 log10(1/MSE), RGB [0,1], no crop; null = infinite"},
                                             {"ssim", "Wang 2004 / scikit-image gaussian_weights, sigma 1.5, valid region"}}},
@@ -234,7 +241,7 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--weights", o->weights, std::string("network weights for 'net'; default: ") + kDefaultWeights);
   cmd->add_option("--methods", o->methods,
                   "comma-separated: input (the unfiltered input), net (the network), gf (guided filter),\n"
-                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation)")
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
       ->capture_default_str();
   cmd->add_option("--gf-radius", o->gf.radius, "guided filter radius (tune it with `csgis tune-gf`)")->capture_default_str();
   cmd->add_option("--gf-eps", o->gf.eps, "guided filter eps on [0,1] data")->capture_default_str();
@@ -244,6 +251,8 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--rgf-iterations", o->rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();
   cmd->add_option("--l0-lambda", o->l0.lambda, "L0 smoothing weight of the gradient count; paper: 0.01")->capture_default_str();
   cmd->add_option("--l0-kappa", o->l0.kappa, "L0 smoothing beta growth factor; paper: 2")->capture_default_str();
+  cmd->add_option("--rtv-lambda", o->rtv.lambda, "RTV smoothness weight; paper: 0.015")->capture_default_str();
+  cmd->add_option("--rtv-sigma", o->rtv.sigma, "RTV texture scale in pixels; paper: 3")->capture_default_str();
   cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
   cmd->add_option("--grid", o->grid, "rows of grid.png (first N samples); 0: no grid")->capture_default_str();
   cmd->add_option("--limit", o->limit, "evaluate only the first N samples (0: all)")->capture_default_str();

@@ -11,6 +11,7 @@
 #include "data/smoothers/guided_filter.h"
 #include "data/smoothers/l0_smoothing.h"
 #include "data/smoothers/rolling_guidance.h"
+#include "data/smoothers/rtv.h"
 #include "engine/error.h"
 #include "tools/commands.h"
 #include "tools/lib/progress.h"
@@ -29,6 +30,7 @@ struct SmoothOptions {
   std::string gf_guide = "self";
   data::smoothers::RollingGuidanceParams rgf;
   data::smoothers::L0Params l0;
+  data::smoothers::RtvParams rtv;
 };
 
 std::string lower_ext(const fs::path& p) {
@@ -77,10 +79,11 @@ std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& 
 int run_smooth(SmoothOptions o) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool net = o.method == "net";
-  if (!net && o.method != "gf" && o.method != "rgf" && o.method != "l0")
-    CSGIS_FAIL("--method '", o.method, "': expected net, gf, rgf or l0");
+  if (!net && o.method != "gf" && o.method != "rgf" && o.method != "l0" && o.method != "rtv")
+    CSGIS_FAIL("--method '", o.method, "': expected net, gf, rgf, l0 or rtv");
   o.rgf.validate();
   o.l0.validate();
+  o.rtv.validate();
   if (net) {
     o.tile.validate();
   } else if (o.method == "gf") {
@@ -126,7 +129,8 @@ int run_smooth(SmoothOptions o) {
     } else {
       if (o.method == "gf") out = data::smoothers::guided_filter(img, o.gf);
       else if (o.method == "rgf") out = data::smoothers::rolling_guidance_filter(img, o.rgf);
-      else out = data::smoothers::l0_smoothing(img, o.l0);
+      else if (o.method == "l0") out = data::smoothers::l0_smoothing(img, o.l0);
+      else out = data::smoothers::rtv_smoothing(img, o.rtv);
       data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
     }
     if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
@@ -169,7 +173,7 @@ Runner add_smooth_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--method", o->method,
                   "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
-                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation)")
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
       ->capture_default_str();
   cmd->add_option("--gf-radius", o->gf.radius, "guided filter window radius (window 2r+1); MATLAB default 2")
       ->capture_default_str();
@@ -182,6 +186,8 @@ Runner add_smooth_command(CLI::App& app) {
   cmd->add_option("--rgf-iterations", o->rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();
   cmd->add_option("--l0-lambda", o->l0.lambda, "L0 smoothing weight of the gradient count; paper: 0.01")->capture_default_str();
   cmd->add_option("--l0-kappa", o->l0.kappa, "L0 smoothing beta growth factor; paper: 2")->capture_default_str();
+  cmd->add_option("--rtv-lambda", o->rtv.lambda, "RTV smoothness weight; paper: 0.015")->capture_default_str();
+  cmd->add_option("--rtv-sigma", o->rtv.sigma, "RTV texture scale in pixels; paper: 3")->capture_default_str();
   return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
 }
 

@@ -251,11 +251,11 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
 
   // The classical baselines beyond GF need no weights; their scores are those of the library calls.
   const std::string out2 = dir / "report2";
-  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods rgf,l0 --rgf-iterations 2 --grid 0 --out '" + out2 + "'");
+  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods rgf,l0,rtv --rgf-iterations 2 --grid 0 --out '" + out2 + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
   const nlohmann::json j2 = nlohmann::json::parse(slurp(out2 + "/report.json"));
-  REQUIRE(j2.at("methods").size() == 2);
+  REQUIRE(j2.at("methods").size() == 3);
   CHECK(j2.at("rgf").at("iterations") == 2);
   {
     data::smoothers::RollingGuidanceParams rp;

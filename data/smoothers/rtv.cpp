@@ -1,0 +1,131 @@
+#include "data/smoothers/rtv.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <Eigen/IterativeLinearSolvers>
+#include <Eigen/SparseCore>
+
+#include "engine/error.h"
+
+namespace csgis::data::smoothers {
+
+namespace {
+
+// Separable Gaussian of size odd(round(5 sigma)), zero padding ('same'), one channel plane.
+std::vector<double> gaussian_same(const std::vector<double>& in, int W, int H, double sigma) {
+  const int ksize = int(std::lround(5 * sigma)) | 1, r = ksize / 2;
+  std::vector<double> k(static_cast<size_t>(ksize));
+  double sum = 0;
+  for (int i = 0; i < ksize; ++i) sum += k[size_t(i)] = std::exp(-double((i - r) * (i - r)) / (2 * sigma * sigma));
+  for (double& v : k) v /= sum;
+  std::vector<double> tmp(in.size(), 0.0), out(in.size(), 0.0);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      double a = 0;
+      for (int i = -r; i <= r; ++i)
+        if (x + i >= 0 && x + i < W) a += k[size_t(i + r)] * in[size_t(y) * W + x + i];
+      tmp[size_t(y) * W + x] = a;
+    }
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      double a = 0;
+      for (int i = -r; i <= r; ++i)
+        if (y + i >= 0 && y + i < H) a += k[size_t(i + r)] * tmp[size_t(y + i) * W + x];
+      out[size_t(y) * W + x] = a;
+    }
+  return out;
+}
+
+}  // namespace
+
+void RtvParams::validate() const {
+  CSGIS_CHECK(lambda > 0 && std::isfinite(lambda), "RTV: lambda must be > 0, got ", lambda);
+  CSGIS_CHECK(sigma > 0 && std::isfinite(sigma), "RTV: sigma must be > 0, got ", sigma);
+  CSGIS_CHECK(sharpness > 0 && std::isfinite(sharpness), "RTV: sharpness must be > 0, got ", sharpness);
+  CSGIS_CHECK(iterations >= 1, "RTV: iterations must be >= 1, got ", iterations);
+}
+
+Image rtv_smoothing(const Image& img, const RtvParams& p) {
+  p.validate();
+  CSGIS_CHECK(img.channels == 1 || img.channels == 3, "RTV: 1 or 3 channels expected, got ", img.channels);
+  const int W = img.width, H = img.height, C = img.channels;
+  CSGIS_CHECK(W >= 2 && H >= 2, "RTV: image must be at least 2x2, got ", W, "x", H);
+  const size_t N = size_t(W) * H;
+  std::vector<std::vector<double>> I(static_cast<size_t>(C), std::vector<double>(N)), x;
+  for (int c = 0; c < C; ++c)
+    for (size_t i = 0; i < N; ++i) I[size_t(c)][i] = img.pixels[i * C + c];
+  x = I;
+  const double lambda = p.lambda / 2;  // as tsmooth.m
+  double sigma = p.sigma;
+  std::vector<double> wx(N), wy(N);
+  for (int it = 0; it < p.iterations; ++it) {
+    // Texture weights from the current estimate.
+    std::vector<double> grad_mag(N, 0.0), gx(N, 0.0), gy(N, 0.0);
+    for (int c = 0; c < C; ++c) {
+      const std::vector<double>& f = x[size_t(c)];
+      const std::vector<double> fb = gaussian_same(f, W, H, sigma);
+      for (int y = 0; y < H; ++y)
+        for (int xx = 0; xx < W; ++xx) {
+          const size_t i = size_t(y) * W + xx;
+          const double dx = xx + 1 < W ? f[i + 1] - f[i] : 0.0, dy = y + 1 < H ? f[i + W] - f[i] : 0.0;
+          grad_mag[i] += std::sqrt(dx * dx + dy * dy) / C;
+          gx[i] += std::fabs(xx + 1 < W ? fb[i + 1] - fb[i] : 0.0) / C;
+          gy[i] += std::fabs(y + 1 < H ? fb[i + W] - fb[i] : 0.0) / C;
+        }
+    }
+    for (int y = 0; y < H; ++y)
+      for (int xx = 0; xx < W; ++xx) {
+        const size_t i = size_t(y) * W + xx;
+        const double wto = 1.0 / std::max(grad_mag[i], p.sharpness);
+        wx[i] = xx + 1 < W ? wto / std::max(gx[i], 1e-3) : 0.0;
+        wy[i] = y + 1 < H ? wto / std::max(gy[i], 1e-3) : 0.0;
+      }
+    // (1 + lambda L_w) x = I: diagonal 1 + lambda * (sum of the pixel's link weights).
+    std::vector<Eigen::Triplet<double>> t;
+    t.reserve(N * 5);
+    std::vector<double> diag(N, 1.0);
+    for (int y = 0; y < H; ++y)
+      for (int xx = 0; xx < W; ++xx) {
+        const size_t i = size_t(y) * W + xx;
+        if (wx[i] > 0) {
+          const double a = lambda * wx[i];
+          t.emplace_back(int(i), int(i + 1), -a);
+          t.emplace_back(int(i + 1), int(i), -a);
+          diag[i] += a;
+          diag[i + 1] += a;
+        }
+        if (wy[i] > 0) {
+          const double a = lambda * wy[i];
+          t.emplace_back(int(i), int(i + W), -a);
+          t.emplace_back(int(i + W), int(i), -a);
+          diag[i] += a;
+          diag[i + W] += a;
+        }
+      }
+    for (size_t i = 0; i < N; ++i) t.emplace_back(int(i), int(i), diag[i]);
+    Eigen::SparseMatrix<double> A(static_cast<Eigen::Index>(N), static_cast<Eigen::Index>(N));
+    A.setFromTriplets(t.begin(), t.end());
+    Eigen::ConjugateGradient<Eigen::SparseMatrix<double>, Eigen::Lower | Eigen::Upper> cg;
+    cg.setTolerance(1e-6);
+    cg.setMaxIterations(5000);
+    cg.compute(A);
+    CSGIS_CHECK(cg.info() == Eigen::Success, "RTV: could not set up the linear solver");
+    for (int c = 0; c < C; ++c) {
+      const Eigen::Map<const Eigen::VectorXd> b(I[size_t(c)].data(), Eigen::Index(N));
+      const Eigen::Map<const Eigen::VectorXd> guess(x[size_t(c)].data(), Eigen::Index(N));
+      const Eigen::VectorXd sol = cg.solveWithGuess(b, guess);
+      CSGIS_CHECK(cg.info() == Eigen::Success, "RTV: conjugate gradient did not converge (", cg.iterations(),
+                  " iterations, error ", cg.error(), ")");
+      std::copy(sol.data(), sol.data() + N, x[size_t(c)].begin());
+    }
+    sigma = std::max(sigma / 2, 0.5);
+  }
+  Image out(W, H, C);
+  for (size_t i = 0; i < N; ++i)
+    for (int c = 0; c < C; ++c) out.pixels[i * C + c] = float(x[size_t(c)][i]);
+  return out;
+}
+
+}  // namespace csgis::data::smoothers
