@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -174,6 +175,21 @@ std::vector<float> to_gray(const Image& img) {
     g[i] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
   }
   return g;
+}
+
+std::vector<std::string> list_image_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") out.push_back(e.path().string());
+  }
+  if (ec) CSGIS_FAIL("cannot list images in '", dir, "': ", ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace csgis::data

@@ -45,6 +45,9 @@ enum class Quantize { Round, Truncate };
 // alpha); channels = 1 gives grey (stb's integer luma for colour files). Throws
 // "cannot read '<path>': <stb reason>".
 Image load_image(const std::string& path, int channels = 3);
+// PNG/JPEG files (by extension, any case) directly in `dir`, sorted by name; an unreadable folder
+// is an error naming it.
+std::vector<std::string> list_image_files(const std::string& dir);
 // Raw 8-bit values of a single-channel file (no luma conversion, no scaling): label maps. A colour
 // file is refused (a palette PNG would be expanded to RGB by stb, losing the indices).
 LabelMap load_labels(const std::string& path);

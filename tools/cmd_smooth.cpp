@@ -48,7 +48,7 @@ std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& 
   std::vector<std::pair<std::string, std::string>> jobs;
   folder = fs::is_directory(in_st);
   if (folder) {
-    const std::vector<std::string> images = list_images(o.input);
+    const std::vector<std::string> images = data::list_image_files(o.input);
     if (images.empty()) CSGIS_FAIL("cannot read '", o.input, "': the folder holds no .png/.jpg/.jpeg file");
     if (fs::exists(out_st) && !fs::is_directory(out_st))
       CSGIS_FAIL("cannot write '", o.output, "': it exists and is not a folder (a folder input needs a folder -o)");

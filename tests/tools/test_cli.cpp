@@ -290,3 +290,41 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
   CHECK((best.at("eps") == 0.01 || best.at("eps") == 0.1));
   CHECK(best.at("samples") == 3);
 }
+
+TEST_CASE("cli: build-dataset --images builds a VOC-smooth folder; bad flags are one line", "[unit]") {
+  Scratch dir;
+  fs::create_directories(dir / "photos");
+  // Flat blocks with mild noise: some classical operator flattens them and passes eq. 12.
+  data::Image photo(40, 32, 3);
+  Generator gen(7);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 40; ++x)
+      for (int c = 0; c < 3; ++c)
+        photo.at(x, y, c) = (x < 20 ? 0.3f : 0.7f) + 0.05f * float(c) + float(gen.uniform(-0.02, 0.02));
+  data::save_png(dir / "photos/p.png", photo);
+  const std::string out = dir / "voc";
+  Run r = csgis_run(dir, "build-dataset --images '" + (dir / "photos") + "' --split train --textures-per-image 2 --out '" +
+                             out + "'");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("1 of 1 images got a ground truth") != std::string::npos);
+  const nlohmann::json m = nlohmann::json::parse(slurp(out + "/manifest.json"));
+  CHECK(m.at("generator") == "csgis-voc-smooth");
+  CHECK(m.at("ground_truth").at("p").at("candidates").size() == 4);
+  CHECK(data::FolderDataset(out).size() == m.at("count").get<int64_t>());
+
+  r = csgis_run(dir, "build-dataset --procedural --images '" + (dir / "photos") + "' --out '" + (dir / "x") + "'");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("exactly one of --procedural and --images") != std::string::npos);
+  // Pure noise: no candidate passes, which is an error naming the threshold (the manifest stays).
+  fs::create_directories(dir / "noise");
+  data::save_png(dir / "noise/n.png", test_picture(40, 32, 7));
+  r = csgis_run(dir, "build-dataset --images '" + (dir / "noise") + "' --out '" + (dir / "z") + "'");
+  CHECK(r.rc != 0);
+  CHECK(r.err.find("none of the 1 images") != std::string::npos);
+  CHECK(fs::exists(dir / "z/manifest.json"));
+  r = csgis_run(dir, "build-dataset --images '" + (dir / "nowhere") + "' --out '" + (dir / "y") + "'");
+  CHECK(r.rc != 0);
+  CHECK(r.err.find(dir / "nowhere") != std::string::npos);
+}

@@ -161,18 +161,5 @@ std::unique_ptr<models::Jess> load_smoother(const std::string& path, const std::
   return model;
 }
 
-std::vector<std::string> list_images(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (!e.is_regular_file(ec)) continue;
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
-    if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") out.push_back(e.path().string());
-  }
-  if (ec) CSGIS_FAIL("cannot list '", dir, "': ", ec.message());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 }  // namespace csgis::tools

@@ -57,7 +57,5 @@ inline constexpr const char* kDefaultWeights = "weights/jess-small.safetensors";
 std::string resolve_weights(const std::string& given);
 // load_jess + checks that it maps RGB to RGB + moves it to `device` ("cpu", "cuda", "simt", ...).
 std::unique_ptr<models::Jess> load_smoother(const std::string& path, const std::string& device);
-// PNG/JPEG files (by extension, any case) directly in `dir`, sorted by name.
-std::vector<std::string> list_images(const std::string& dir);
 
 }  // namespace csgis::tools

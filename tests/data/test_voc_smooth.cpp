@@ -1,0 +1,161 @@
+// The VOC-smooth builder (data/voc_smooth.h): palette, Sobel edges, the smoothness value of eq. 12
+// against a hand computation, ground-truth selection, and a small end-to-end build.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "data/dataset.h"
+#include "data/voc_smooth.h"
+#include "data_test_util.h"
+#include "engine/error.h"
+#include "engine/generator.h"
+
+using namespace csgis;
+using namespace csgis::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+Image grey_rgb(int W, int H, const std::function<float(int, int)>& f) {
+  Image img(W, H, 3);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x)
+      for (int c = 0; c < 3; ++c) img.at(x, y, c) = f(x, y);
+  return img;
+}
+
+// Two flat rectangles on a flat background, with mild noise: what smoothing should recover.
+Image blocky_photo(int W, int H, uint64_t seed, float noise, Image* clean = nullptr) {
+  Generator g(seed);
+  Image img(W, H, 3), base(W, H, 3);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x)
+      for (int c = 0; c < 3; ++c) {
+        float v = 0.3f + 0.1f * float(c);
+        if (x > W / 4 && x < W / 2 && y > H / 4) v = 0.8f - 0.2f * float(c);
+        if (x > 2 * W / 3 && y < H / 2) v = 0.15f;
+        base.at(x, y, c) = v;
+        img.at(x, y, c) = v + float(g.uniform(-noise, noise));
+      }
+  if (clean) *clean = base;
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("voc-smooth: palette colours are VOC's", "[unit]") {
+  CHECK(voc_palette_colour(0) == std::array<uint8_t, 3>{0, 0, 0});
+  CHECK(voc_palette_colour(1) == std::array<uint8_t, 3>{128, 0, 0});
+  CHECK(voc_palette_colour(15) == std::array<uint8_t, 3>{192, 128, 128});
+  CHECK(voc_palette_colour(20) == std::array<uint8_t, 3>{0, 64, 128});
+  CHECK(voc_palette_colour(255) == std::array<uint8_t, 3>{224, 224, 192});
+}
+
+TEST_CASE("voc-smooth: Sobel edges and the smoothness value of eq. 12", "[unit]") {
+  // A grey step of 0.3 between columns 9 and 10: the edge is the two columns beside it.
+  const Image step = grey_rgb(20, 8, [](int x, int) { return x < 10 ? 0.2f : 0.5f; });
+  const LabelMap e = sobel_edges(step, 0.05f);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 20; ++x) CHECK(e.at(x, y) == (x == 9 || x == 10));
+  CHECK(sobel_edges(step, 0.31f).data == std::vector<uint8_t>(160, 0));  // below the threshold
+
+  // A gentle ramp (no edges): 16x16 windows every 8 px over 32x16 give three windows. Each has
+  // std = 0.001 * sqrt((16^2 - 1) / 12); the Laplacian is 0 inside and +-0.001 on the two border
+  // columns (replicated borders), which the first and the last window contain.
+  const Image ramp = grey_rgb(32, 16, [](int x, int) { return 0.4f + 0.001f * float(x); });
+  SmoothnessTest t;
+  const SmoothnessScore s = smoothness(ramp, t);
+  const double sd = 0.001 * std::sqrt((256.0 - 1.0) / 12.0), border = 16 * 0.001 / 256.0;
+  CHECK(s.windows == 3);
+  CHECK(s.value == Approx(sd + 2 * border / 3).epsilon(2e-3));  // float image, double sums
+  CHECK(s.worst == Approx(sd + border).epsilon(2e-3));
+  CHECK(s.pass);
+  // Noise fails; an image that is all edges has no window to judge and fails too.
+  Generator g(5);
+  const Image noisy = grey_rgb(32, 32, [&](int, int) { return 0.5f + float(g.uniform(-0.04, 0.04)); });
+  CHECK(!smoothness(noisy, t).pass);
+  const Image stripes = grey_rgb(32, 32, [](int x, int) { return (x / 2) % 2 ? 0.9f : 0.1f; });
+  const SmoothnessScore none = smoothness(stripes, t);
+  CHECK(none.windows == 0);
+  CHECK(std::isinf(none.value));
+  CHECK(!none.pass);
+}
+
+TEST_CASE("voc-smooth: the ground truth is the most similar candidate that passes", "[unit]") {
+  Image clean;
+  const Image photo = blocky_photo(48, 40, 3, 0.06f, &clean);  // noise strong enough to fail eq. 12
+  const std::vector<CandidateOperator> ops = {
+      {"identity", [](const Image& im) { return im; }},  // noisy: fails the smoothness test
+      {"flatten", [](const Image& im) {                   // smooth but structure-less: low SSIM
+         Image out = im;
+         for (float& v : out.pixels) v = 0.5f;
+         return out;
+       }},
+      {"truth", [&](const Image&) { return clean; }},
+  };
+  const GroundTruthChoice c = choose_ground_truth(photo, ops);
+  REQUIRE(c.candidates.size() == 3);
+  CHECK(!c.candidates[0].smooth.pass);
+  CHECK(c.candidates[0].ssim > c.candidates[2].ssim);  // the noisy copy is closest, yet not chosen
+  CHECK(c.candidates[1].smooth.pass);
+  CHECK(c.candidates[2].smooth.pass);
+  CHECK(c.candidates[2].ssim > c.candidates[1].ssim);
+  CHECK(c.chosen == 2);
+  CHECK(choose_ground_truth(photo, {ops[0]}).chosen == -1);
+  CHECK_THROWS_WITH(choose_ground_truth(Image(8, 8, 3), ops), Catch::Contains("at least 11x11"));
+}
+
+TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest", "[unit]") {
+  testing::TempDir dir;
+  const std::string images = dir / "images", labels = dir / "labels", out = dir / "set";
+  fs::create_directories(images);
+  fs::create_directories(labels);
+  save_png(images + "/a.png", blocky_photo(48, 40, 1, 0.03f));
+  save_png(images + "/b.png", blocky_photo(48, 40, 2, 0.03f));
+  // Labels as VOC palette colours (stb reads palettes as RGB): class 15 on the left, void elsewhere.
+  for (const char* stem : {"a", "b"}) {
+    Image lab(48, 40, 3);
+    for (int y = 0; y < 40; ++y)
+      for (int x = 0; x < 48; ++x) {
+        const auto c = voc_palette_colour(x < 24 ? 15 : 255);
+        for (int ch = 0; ch < 3; ++ch) lab.at(x, y, ch) = float(c[size_t(ch)]) / 255.f;
+      }
+    save_png(labels + "/" + stem + ".png", lab);
+  }
+  const auto textures = testing::synthetic_textures(4);
+  VocSmoothConfig cfg;
+  cfg.textures_per_image = 2;
+  int calls = 0;
+  const VocSmoothReport r = write_voc_smooth_dataset(images, labels, textures, out, cfg, [&](int, int total) {
+    ++calls;
+    CHECK(total == 2);
+  });
+  CHECK(calls == 2);
+  CHECK(r.images == 2);
+  REQUIRE(r.kept == 2);  // noisy flat blocks: some operator flattens them
+  CHECK(r.samples == 4);
+  const FolderDataset ds(out);
+  REQUIRE(ds.size() == 4);
+  const Sample s = ds.get(0);
+  CHECK(s.seg.at(3, 5) == 15);
+  CHECK(s.seg.at(40, 5) == 255);
+  CHECK(s.input.width == 48);
+  const nlohmann::json& m = ds.manifest();
+  CHECK(m.at("generator") == "csgis-voc-smooth");
+  CHECK(m.at("ground_truth").at("a").at("candidates").size() == 4);  // bf, l0, rgf, rtv
+  CHECK(m.at("ground_truth").at("a").at("chosen").is_string());
+  CHECK(m.at("sample_textures").size() == 4);
+
+  // A second build into the same folder is refused; a label of the wrong size names both files.
+  CHECK_THROWS_WITH(write_voc_smooth_dataset(images, labels, textures, out, cfg), Catch::Contains("already holds"));
+  save_png(labels + "/b.png", Image(10, 10, 3, 0.f));
+  CHECK_THROWS_WITH(write_voc_smooth_dataset(images, labels, textures, dir / "set2", cfg),
+                    Catch::Contains("b.png") && Catch::Contains("are 10x10"));
+  CHECK(!fs::exists(fs::path(dir / "set2") / "input"));  // checked before anything was written
+  // A colour that is no VOC class is refused with the pixel named.
+  Image odd(48, 40, 3, 0.f);
+  odd.at(7, 3, 0) = 0.2f;
+  save_png(labels + "/b.png", odd);
+  CHECK_THROWS_WITH(load_voc_labels(labels + "/b.png"), Catch::Contains("pixel (7, 3)"));
+}
