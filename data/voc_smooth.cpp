@@ -77,10 +77,11 @@ SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& t) {
       const double n = double(t.window) * t.window, mean = sum / n;
       const double value = std::sqrt(std::max(0.0, sq / n - mean * mean)) + lsum / n;
       total += value;
-      s.worst = std::max(s.worst, value);
+      s.value = std::max(s.value, value);
       ++s.windows;
     }
-  s.value = s.windows > 0 ? total / s.windows : std::numeric_limits<double>::infinity();
+  if (s.windows == 0) s.value = std::numeric_limits<double>::infinity();
+  s.mean = s.windows > 0 ? total / s.windows : s.value;
   s.pass = s.value < t.threshold;
   return s;
 }

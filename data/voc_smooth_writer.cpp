@@ -56,6 +56,7 @@ namespace {
 nlohmann::json candidate_json(const CandidateResult& c) {
   return {{"op", c.op},
           {"smooth_value", std::isfinite(c.smooth.value) ? nlohmann::json(c.smooth.value) : nlohmann::json(nullptr)},
+          {"smooth_mean", std::isfinite(c.smooth.mean) ? nlohmann::json(c.smooth.mean) : nlohmann::json(nullptr)},
           {"smooth_windows", c.smooth.windows},
           {"pass", c.smooth.pass},
           {"ssim", c.ssim}};
