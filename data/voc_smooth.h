@@ -88,6 +88,7 @@ struct VocSmoothConfig {
   float texture_strength = 1.f;
   int over_radius = 7;  // the over-smoothed negative, as the procedural data's
   float over_sigma_color = 200.f / 255.f, over_sigma_space = 1000.f;
+  int threads = 0;  // images processed at once (0: hardware concurrency); the files do not depend on it
 };
 
 struct VocSmoothReport {
@@ -102,7 +103,8 @@ struct VocSmoothReport {
 // (ignore). Sample stems: <image stem>_<texture index, 3 digits>. The manifest records, per
 // image, every candidate's smoothness and SSIM and the chosen operator. out_dir must not hold a
 // data set already. Every image and label file is decoded and checked before anything is written;
-// the manifest is written last, so its presence means the build finished.
+// the manifest is written last, so its presence means the build finished. `progress` is called
+// once per finished image (from worker threads, one call at a time).
 VocSmoothReport write_voc_smooth_dataset(const std::string& images_dir, const std::string& labels_dir,
                                          const std::vector<Texture>& textures, const std::string& out_dir,
                                          const VocSmoothConfig& config,

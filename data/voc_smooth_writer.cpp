@@ -1,7 +1,10 @@
 // write_voc_smooth_dataset and the VOC label reader (declared in data/voc_smooth.h).
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "data/dataset.h"
 #include "data/filters.h"
@@ -95,46 +98,83 @@ VocSmoothReport write_voc_smooth_dataset(const std::string& images_dir, const st
   nlohmann::json per_image = nlohmann::json::object(), sample_textures = nlohmann::json::object();
   const int per = cfg.textures_per_image > 0 ? std::min<int>(cfg.textures_per_image, int(textures.size()))
                                              : int(textures.size());
-  for (size_t fi = 0; fi < files.size(); ++fi) {
+  // One image = one job: its ground truth, then its samples. Jobs share nothing but the output
+  // folder (distinct file names) and this bookkeeping, so the files do not depend on the threads.
+  struct ImageResult {
+    nlohmann::json entry;
+    std::vector<std::pair<std::string, std::string>> samples;  // (stem, texture)
+    bool kept = false;
+  };
+  std::vector<ImageResult> results(files.size());
+  auto process = [&](size_t fi) {
     const std::string stem = fs::path(files[fi]).stem().string();
     const Image img = load_image(files[fi], 3);
     const GroundTruthChoice choice = choose_ground_truth(img, default_candidate_operators(), cfg.test);
-    nlohmann::json entry = {{"candidates", nlohmann::json::array()}};
-    for (const CandidateResult& c : choice.candidates) entry["candidates"].push_back(candidate_json(c));
-    entry["chosen"] = choice.chosen >= 0 ? nlohmann::json(choice.candidates[size_t(choice.chosen)].op) : nlohmann::json(nullptr);
-    per_image[stem] = entry;
-    ++report.images;
-    if (choice.chosen >= 0) {
-      ++report.kept;
-      const Image& gt = choice.candidates[size_t(choice.chosen)].image;
-      const LabelMap edge = sobel_edges(gt, cfg.test.edge_threshold);
-      const LabelMap seg = labels_dir.empty()
-                               ? LabelMap(gt.width, gt.height, 255)
-                               : load_voc_labels((fs::path(labels_dir) / (stem + ".png")).string());
-      // This image's textures: all, or a seeded subset (a partial Fisher-Yates shuffle).
-      Generator g(cfg.seed * 0x9e3779b97f4a7c15ULL + fi);
-      std::vector<int> order(textures.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
-      for (int i = 0; i < per && cfg.textures_per_image > 0; ++i)
-        std::swap(order[size_t(i)], order[size_t(i) + g.randint(order.size() - size_t(i))]);
-      for (int k = 0; k < per; ++k) {
-        const Texture& tex = textures[size_t(order[size_t(k)])];
-        Sample s;
-        char suffix[16];
-        std::snprintf(suffix, sizeof suffix, "_%03d", order[size_t(k)]);
-        s.name = stem + suffix;
-        s.texture = tex.name;
-        s.gt = gt;
-        s.input = blend_texture(gt, tex, g, cfg.texture_strength);
-        s.over = bilateral_filter(s.input, cfg.over_radius, cfg.over_sigma_color, cfg.over_sigma_space, true);
-        s.edge = edge;
-        s.seg = seg;
-        write_sample(out_dir, s);
-        sample_textures[s.name] = tex.name;
-        ++report.samples;
+    ImageResult& res = results[fi];
+    res.entry = {{"candidates", nlohmann::json::array()}};
+    for (const CandidateResult& c : choice.candidates) res.entry["candidates"].push_back(candidate_json(c));
+    res.entry["chosen"] = choice.chosen >= 0 ? nlohmann::json(choice.candidates[size_t(choice.chosen)].op) : nlohmann::json(nullptr);
+    if (choice.chosen < 0) return;
+    res.kept = true;
+    const Image& gt = choice.candidates[size_t(choice.chosen)].image;
+    const LabelMap edge = sobel_edges(gt, cfg.test.edge_threshold);
+    const LabelMap seg = labels_dir.empty() ? LabelMap(gt.width, gt.height, 255)
+                                            : load_voc_labels((fs::path(labels_dir) / (stem + ".png")).string());
+    // This image's textures: all, or a seeded subset (a partial Fisher-Yates shuffle).
+    Generator g(cfg.seed * 0x9e3779b97f4a7c15ULL + fi);
+    std::vector<int> order(textures.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+    for (int i = 0; i < per && cfg.textures_per_image > 0; ++i)
+      std::swap(order[size_t(i)], order[size_t(i) + g.randint(order.size() - size_t(i))]);
+    for (int k = 0; k < per; ++k) {
+      const Texture& tex = textures[size_t(order[size_t(k)])];
+      Sample s;
+      char suffix[16];
+      std::snprintf(suffix, sizeof suffix, "_%03d", order[size_t(k)]);
+      s.name = stem + suffix;
+      s.texture = tex.name;
+      s.gt = gt;
+      s.input = blend_texture(gt, tex, g, cfg.texture_strength);
+      s.over = bilateral_filter(s.input, cfg.over_radius, cfg.over_sigma_color, cfg.over_sigma_space, true);
+      s.edge = edge;
+      s.seg = seg;
+      write_sample(out_dir, s);
+      res.samples.emplace_back(s.name, tex.name);
+    }
+  };
+  int threads = cfg.threads > 0 ? cfg.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::min<int>(threads, int(files.size()));
+  std::atomic<size_t> next{0};
+  std::atomic<int> done{0};
+  std::mutex mu;  // progress callback and the first error
+  std::exception_ptr err;
+  auto work = [&] {
+    for (size_t fi; (fi = next.fetch_add(1)) < files.size();) {
+      try {
+        process(fi);
+        const int d = ++done;
+        std::lock_guard<std::mutex> lk(mu);
+        if (progress) progress(d, int(files.size()));
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(mu);
+        if (!err) err = std::current_exception();
+        next = files.size();  // stop the others early
       }
     }
-    if (progress) progress(int(fi + 1), int(files.size()));
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (err) std::rethrow_exception(err);
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    per_image[fs::path(files[fi]).stem().string()] = results[fi].entry;
+    ++report.images;
+    report.kept += results[fi].kept;
+    for (const auto& [name, tex] : results[fi].samples) {
+      sample_textures[name] = tex;
+      ++report.samples;
+    }
   }
   std::vector<std::string> texture_names;
   for (const Texture& t : textures) texture_names.push_back(t.name);

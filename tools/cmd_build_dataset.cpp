@@ -69,6 +69,7 @@ Runner add_build_dataset_command(CLI::App& app) {
       cfg.test.stride = std::max(1, f->test.window / 2);
       cfg.textures_per_image = f->textures_per_image;
       cfg.seed = f->seed;
+      cfg.threads = f->threads;
       std::unique_ptr<Progress> bar;  // the writer knows the image count
       const data::VocSmoothReport r = data::write_voc_smooth_dataset(
           f->images, f->labels, textures.get(split), f->out, cfg, [&](int done, int total) {

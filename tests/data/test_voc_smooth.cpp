@@ -132,12 +132,11 @@ TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest"
   const auto textures = testing::synthetic_textures(4);
   VocSmoothConfig cfg;
   cfg.textures_per_image = 2;
-  int calls = 0;
-  const VocSmoothReport r = write_voc_smooth_dataset(images, labels, textures, out, cfg, [&](int, int total) {
-    ++calls;
-    CHECK(total == 2);
-  });
-  CHECK(calls == 2);
+  cfg.threads = 2;
+  std::vector<int> totals;  // the callback runs on worker threads: assert afterwards
+  const VocSmoothReport r =
+      write_voc_smooth_dataset(images, labels, textures, out, cfg, [&](int, int total) { totals.push_back(total); });
+  CHECK(totals == std::vector<int>{2, 2});
   CHECK(r.images == 2);
   REQUIRE(r.kept == 2);  // noisy flat blocks: some operator flattens them
   CHECK(r.samples == 4);
@@ -152,6 +151,18 @@ TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest"
   CHECK(m.at("ground_truth").at("a").at("candidates").size() == 4);  // bf, l0, rgf, rtv
   CHECK(m.at("ground_truth").at("a").at("chosen").is_string());
   CHECK(m.at("sample_textures").size() == 4);
+
+  // One thread writes the same files.
+  VocSmoothConfig serial = cfg;
+  serial.threads = 1;
+  write_voc_smooth_dataset(images, labels, textures, dir / "serial", serial);
+  for (const std::string& m : dataset_map_dirs())
+    for (const auto& e : fs::directory_iterator(fs::path(out) / m)) {
+      const fs::path twin = fs::path(dir / "serial") / m / e.path().filename();
+      REQUIRE(fs::exists(twin));
+      CHECK(testing::read_bytes(e.path().string()) == testing::read_bytes(twin.string()));
+    }
+  CHECK(testing::read_bytes(out + "/manifest.json") == testing::read_bytes(dir / "serial/manifest.json"));
 
   // A second build into the same folder is refused; a label of the wrong size names both files.
   CHECK_THROWS_WITH(write_voc_smooth_dataset(images, labels, textures, out, cfg), Catch::Contains("already holds"));
