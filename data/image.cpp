@@ -58,6 +58,12 @@ uint8_t quantize(float v, Quantize q) {
   return uint8_t(q == Quantize::Round ? std::lround(s) : long(s));
 }
 
+Image quantized_8bit(const Image& img, Quantize q) {
+  Image out = img;
+  for (float& v : out.pixels) v = float(quantize(v, q)) / 255.f;
+  return out;
+}
+
 Image load_image(const std::string& path, int channels) {
   CSGIS_CHECK(channels == 1 || channels == 3, "load_image: channels must be 1 or 3, got ", channels);
   const std::vector<uint8_t> bytes = read_file(path);

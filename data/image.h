@@ -63,6 +63,8 @@ void save_edges_png(const std::string& path, const LabelMap& edges);
 LabelMap load_edges(const std::string& path);
 
 uint8_t quantize(float v, Quantize q = Quantize::Round);
+// What an 8-bit file written with `q` would read back as: every value quantised, back on [0, 1].
+Image quantized_8bit(const Image& img, Quantize q = Quantize::Round);
 
 // Image <-> float32 CPU tensor [1,C,H,W] (batch = true) or [C,H,W]. bgr = true swaps the channel
 // order to B,G,R (what OpenCV-trained weights expect); grey images are unaffected.

@@ -31,10 +31,8 @@ Image clipped(Image img) {
   return img;
 }
 
-}  // namespace
-
-LabelMap sobel_edges(const Image& img, float threshold) {
-  const Image g = grey_image(img);
+// Sobel edges of a grey image (see sobel_edges).
+LabelMap grey_sobel_edges(const Image& g, float threshold) {
   LabelMap edges(g.width, g.height, 0);
   for (int y = 0; y < g.height; ++y)
     for (int x = 0; x < g.width; ++x) {
@@ -46,10 +44,14 @@ LabelMap sobel_edges(const Image& img, float threshold) {
   return edges;
 }
 
+}  // namespace
+
+LabelMap sobel_edges(const Image& img, float threshold) { return grey_sobel_edges(grey_image(img), threshold); }
+
 SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& t) {
   CSGIS_CHECK(t.window >= 3 && t.stride >= 1, "smoothness: window must be >= 3 and stride >= 1");
   const Image g = grey_image(candidate);
-  const LabelMap edges = sobel_edges(candidate, t.edge_threshold);
+  const LabelMap edges = grey_sobel_edges(g, t.edge_threshold);
   const int W = g.width, H = g.height;
   std::vector<float> lap(size_t(W) * H);
   for (int y = 0; y < H; ++y)

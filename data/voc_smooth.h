@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "data/image.h"
+#include "data/procedural.h"
 #include "data/textures.h"
 
 namespace csgis::data {
@@ -86,8 +87,9 @@ struct VocSmoothConfig {
   int textures_per_image = 0;  // 0: every texture; else a random subset of this many per image
   uint64_t seed = 1;           // texture subsets and texture offsets
   float texture_strength = 1.f;
-  int over_radius = 7;  // the over-smoothed negative, as the procedural data's
-  float over_sigma_color = 200.f / 255.f, over_sigma_space = 1000.f;
+  // The over-smoothed negative: the procedural data's bilateral filter (paper sec. 4.4).
+  int over_radius = ProceduralConfig{}.over_radius;
+  float over_sigma_color = ProceduralConfig{}.over_sigma_color, over_sigma_space = ProceduralConfig{}.over_sigma_space;
   int threads = 0;  // images processed at once (0: hardware concurrency); the files do not depend on it
 };
 

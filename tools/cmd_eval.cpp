@@ -13,11 +13,9 @@
 #include "data/dataset.h"
 #include "data/image.h"
 #include "data/smoothers/guided_filter.h"
-#include "data/smoothers/l0_smoothing.h"
-#include "data/smoothers/rolling_guidance.h"
-#include "data/smoothers/rtv.h"
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
+#include "tools/baselines.h"
 #include "tools/commands.h"
 #include "tools/lib/grid.h"
 #include "tools/lib/image_metrics.h"
@@ -32,13 +30,10 @@ namespace csgis::tools {
 namespace {
 
 struct EvalOptions {
-  std::string data, weights, methods = "input,net,gf", out = "eval", device = "cpu", gf_guide = "self";
+  std::string data, weights, methods = "input,net,gf", out = "eval", device = "cpu";
   int grid = 4;
   int64_t limit = 0;
-  gf::GuidedFilterParams gf;
-  gf::RollingGuidanceParams rgf;  // the paper's Table 1 settings by default
-  gf::L0Params l0;
-  gf::RtvParams rtv;
+  Baselines baselines;
   TileOptions tile;
 };
 
@@ -51,18 +46,8 @@ struct TuneOptions {
   int64_t limit = 0;
 };
 
-gf::GuideMode parse_guide(const std::string& s) {
-  if (s == "self") return gf::GuideMode::SelfPerChannel;
-  if (s == "gray") return gf::GuideMode::Gray;
-  CSGIS_FAIL("--gf-guide '", s, "': expected self or gray");
-}
-
 // What a PNG written by save_png (clip, round) would hold.
-data::Image as_png(const data::Image& img) {
-  data::Image q = img;
-  for (float& v : q.pixels) v = float(data::quantize(v)) / 255.f;
-  return q;
-}
+data::Image as_png(const data::Image& img) { return data::quantized_8bit(img); }
 
 // (input, ground truth) of sample i, checked to match in size.
 std::pair<data::Image, data::Image> load_pair(const data::FolderDataset& ds, int64_t i) {
@@ -87,18 +72,14 @@ int run_eval(EvalOptions o) {
   std::vector<std::string> methods;
   std::stringstream ss(o.methods);
   for (std::string m; std::getline(ss, m, ',');) {
-    if (m != "input" && m != "net" && m != "gf" && m != "rgf" && m != "l0" && m != "rtv")
+    if (m != "input" && m != "net" && !Baselines::is_baseline(m))
       CSGIS_FAIL("--methods: unknown method '", m, "' (known: ", kKnownMethods, ")");
     if (std::find(methods.begin(), methods.end(), m) != methods.end()) CSGIS_FAIL("--methods: '", m, "' given twice");
     methods.push_back(m);
   }
   if (methods.empty()) CSGIS_FAIL("--methods: give at least one of ", kKnownMethods);
   const bool has_net = std::find(methods.begin(), methods.end(), "net") != methods.end();
-  o.gf.guide = parse_guide(o.gf_guide);
-  o.gf.validate();
-  o.rgf.validate();
-  o.l0.validate();
-  o.rtv.validate();
+  o.baselines.validate();
   o.tile.validate();
   if (o.grid < 0) CSGIS_FAIL("--grid must be >= 0, got ", o.grid);
   std::error_code ec;
@@ -126,10 +107,7 @@ int run_eval(EvalOptions o) {
       data::Image out;
       if (methods[k] == "input") out = input;
       else if (methods[k] == "net") out = to_saved_image(smooth_tensor(*model, input, o.tile));
-      else if (methods[k] == "gf") out = as_png(gf::guided_filter(input, o.gf));
-      else if (methods[k] == "rgf") out = as_png(gf::rolling_guidance_filter(input, o.rgf));
-      else if (methods[k] == "l0") out = as_png(gf::l0_smoothing(input, o.l0));
-      else out = as_png(gf::rtv_smoothing(input, o.rtv));
+      else out = as_png(o.baselines.apply(methods[k], input));
       const ImageScores s = score_images(out, gt);
       means[k].add(s);
       row[methods[k]] = {{"psnr", json_number(s.psnr)}, {"ssim", s.ssim}};
@@ -147,12 +125,7 @@ int run_eval(EvalOptions o) {
   // Labels and the table, in the paper's Table 1 form.
   auto label = [&](const std::string& m) -> std::string {
     if (m == "input") return "input";
-    if (m == "gf") return "GF (r " + std::to_string(o.gf.radius) + ", eps " + fixed(o.gf.eps, 4) + ", " +
-                          gf::guide_mode_name(o.gf.guide) + "-guided)";
-    if (m == "rgf") return "RGF (sigma_s " + fixed(o.rgf.sigma_s, 2) + ", sigma_r " + fixed(o.rgf.sigma_r, 3) + ", " +
-                           std::to_string(o.rgf.iterations) + " iterations)";
-    if (m == "l0") return "L0 (lambda " + fixed(o.l0.lambda, 4) + ", kappa " + fixed(o.l0.kappa, 2) + ")";
-    if (m == "rtv") return "RTV (lambda " + fixed(o.rtv.lambda, 4) + ", sigma " + fixed(o.rtv.sigma, 2) + ")";
+    if (Baselines::is_baseline(m)) return o.baselines.label(m);
     return "network (" + fs::path(weights).filename().string() + ")";
   };
   std::string md = "# Evaluation on `" + o.data + "` (" + std::to_string(n) + " samples)\n\n";
@@ -177,17 +150,13 @@ int run_eval(EvalOptions o) {
                            {"samples", n},
                            {"weights", has_net ? nlohmann::json(weights) : nlohmann::json(nullptr)},
                            {"device", o.device},
-                           {"gf", {{"radius", o.gf.radius}, {"eps", o.gf.eps}, {"guide", gf::guide_mode_name(o.gf.guide)}}},
-                           {"rgf", {{"sigma_s", o.rgf.sigma_s}, {"sigma_r", o.rgf.sigma_r}, {"iterations", o.rgf.iterations}}},
-                           {"l0", {{"lambda", o.l0.lambda}, {"kappa", o.l0.kappa}, {"beta_max", o.l0.beta_max}}},
-                           {"rtv", {{"lambda", o.rtv.lambda}, {"sigma", o.rtv.sigma}, {"sharpness", o.rtv.sharpness},
-                                    {"iterations", o.rtv.iterations}}},
                            {"tile", {{"tile", o.tile.tile}, {"overlap", o.tile.overlap}}},
                            {"conventions", {{"psnr", "10 log10(1/MSE), RGB [0,1], no crop; null = infinite"},
                                             {"ssim", "Wang 2004 / scikit-image gaussian_weights, sigma 1.5, valid region"}}},
                            {"methods", table},
                            {"grid_columns", columns},
                            {"per_image", per_image}};
+  report.update(o.baselines.params_json());  // "gf", "rgf", "l0", "rtv": the settings used
 
   // Everything is computed: only now touch the output folder.
   fs::create_directories(o.out, ec);
@@ -205,7 +174,7 @@ int run_eval(EvalOptions o) {
 }
 
 int run_tune(const TuneOptions& o) {
-  const gf::GuideMode guide = parse_guide(o.gf_guide);
+  const gf::GuideMode guide = parse_gf_guide(o.gf_guide);
   const data::FolderDataset ds(o.data);
   const int64_t n = o.limit > 0 ? std::min(o.limit, ds.size()) : ds.size();
   Progress bar("tune-gf", n, "image");
@@ -243,16 +212,7 @@ Runner add_eval_command(CLI::App& app) {
                   "comma-separated: input (the unfiltered input), net (the network), gf (guided filter),\n"
                   "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
       ->capture_default_str();
-  cmd->add_option("--gf-radius", o->gf.radius, "guided filter radius (tune it with `csgis tune-gf`)")->capture_default_str();
-  cmd->add_option("--gf-eps", o->gf.eps, "guided filter eps on [0,1] data")->capture_default_str();
-  cmd->add_option("--gf-guide", o->gf_guide, "self (each channel guides itself) or gray")->capture_default_str();
-  cmd->add_option("--rgf-sigma-s", o->rgf.sigma_s, "rolling guidance spatial sigma (pixels); paper: 4")->capture_default_str();
-  cmd->add_option("--rgf-sigma-r", o->rgf.sigma_r, "rolling guidance range sigma on [0,1] data; paper: 0.1")->capture_default_str();
-  cmd->add_option("--rgf-iterations", o->rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();
-  cmd->add_option("--l0-lambda", o->l0.lambda, "L0 smoothing weight of the gradient count; paper: 0.01")->capture_default_str();
-  cmd->add_option("--l0-kappa", o->l0.kappa, "L0 smoothing beta growth factor; paper: 2")->capture_default_str();
-  cmd->add_option("--rtv-lambda", o->rtv.lambda, "RTV smoothness weight; paper: 0.015")->capture_default_str();
-  cmd->add_option("--rtv-sigma", o->rtv.sigma, "RTV texture scale in pixels; paper: 3")->capture_default_str();
+  o->baselines.add_options(cmd);
   cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
   cmd->add_option("--grid", o->grid, "rows of grid.png (first N samples); 0: no grid")->capture_default_str();
   cmd->add_option("--limit", o->limit, "evaluate only the first N samples (0: all)")->capture_default_str();

@@ -8,11 +8,8 @@
 #include <set>
 
 #include "data/image.h"
-#include "data/smoothers/guided_filter.h"
-#include "data/smoothers/l0_smoothing.h"
-#include "data/smoothers/rolling_guidance.h"
-#include "data/smoothers/rtv.h"
 #include "engine/error.h"
+#include "tools/baselines.h"
 #include "tools/commands.h"
 #include "tools/lib/progress.h"
 #include "tools/lib/tiled_inference.h"
@@ -26,11 +23,7 @@ namespace {
 struct SmoothOptions {
   std::string weights, input, output, device = "cpu", method = "net";
   TileOptions tile;
-  data::smoothers::GuidedFilterParams gf;
-  std::string gf_guide = "self";
-  data::smoothers::RollingGuidanceParams rgf;
-  data::smoothers::L0Params l0;
-  data::smoothers::RtvParams rtv;
+  Baselines baselines;
 };
 
 std::string lower_ext(const fs::path& p) {
@@ -79,18 +72,10 @@ std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& 
 int run_smooth(SmoothOptions o) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool net = o.method == "net";
-  if (!net && o.method != "gf" && o.method != "rgf" && o.method != "l0" && o.method != "rtv")
+  if (!net && !Baselines::is_baseline(o.method))
     CSGIS_FAIL("--method '", o.method, "': expected net, gf, rgf, l0 or rtv");
-  o.rgf.validate();
-  o.l0.validate();
-  o.rtv.validate();
-  if (net) {
-    o.tile.validate();
-  } else if (o.method == "gf") {
-    if (o.gf_guide != "self" && o.gf_guide != "gray") CSGIS_FAIL("--gf-guide '", o.gf_guide, "': expected self or gray");
-    o.gf.guide = o.gf_guide == "gray" ? data::smoothers::GuideMode::Gray : data::smoothers::GuideMode::SelfPerChannel;
-    o.gf.validate();
-  }
+  o.baselines.validate();
+  if (net) o.tile.validate();
   bool folder = false;
   const auto jobs = plan_jobs(o, folder);
   std::unique_ptr<models::Jess> model;
@@ -127,10 +112,7 @@ int run_smooth(SmoothOptions o) {
       out = to_saved_image(s1);
       data::save_png(jobs[i].second, out);  // bytes already quantised by the reference's rule
     } else {
-      if (o.method == "gf") out = data::smoothers::guided_filter(img, o.gf);
-      else if (o.method == "rgf") out = data::smoothers::rolling_guidance_filter(img, o.rgf);
-      else if (o.method == "l0") out = data::smoothers::l0_smoothing(img, o.l0);
-      else out = data::smoothers::rtv_smoothing(img, o.rtv);
+      out = o.baselines.apply(o.method, img);
       data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
     }
     if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
@@ -175,19 +157,7 @@ Runner add_smooth_command(CLI::App& app) {
                   "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
                   "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
       ->capture_default_str();
-  cmd->add_option("--gf-radius", o->gf.radius, "guided filter window radius (window 2r+1); MATLAB default 2")
-      ->capture_default_str();
-  cmd->add_option("--gf-eps", o->gf.eps, "guided filter regularisation on [0,1] data; MATLAB default 0.01")
-      ->capture_default_str();
-  cmd->add_option("--gf-guide", o->gf_guide, "self: each channel guides itself (MATLAB's imguidedfilter); gray: luma guides all")
-      ->capture_default_str();
-  cmd->add_option("--rgf-sigma-s", o->rgf.sigma_s, "rolling guidance spatial sigma (pixels); paper: 4")->capture_default_str();
-  cmd->add_option("--rgf-sigma-r", o->rgf.sigma_r, "rolling guidance range sigma on [0,1] data; paper: 0.1")->capture_default_str();
-  cmd->add_option("--rgf-iterations", o->rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();
-  cmd->add_option("--l0-lambda", o->l0.lambda, "L0 smoothing weight of the gradient count; paper: 0.01")->capture_default_str();
-  cmd->add_option("--l0-kappa", o->l0.kappa, "L0 smoothing beta growth factor; paper: 2")->capture_default_str();
-  cmd->add_option("--rtv-lambda", o->rtv.lambda, "RTV smoothness weight; paper: 0.015")->capture_default_str();
-  cmd->add_option("--rtv-sigma", o->rtv.sigma, "RTV texture scale in pixels; paper: 3")->capture_default_str();
+  o->baselines.add_options(cmd);
   return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
 }
 

@@ -5,33 +5,17 @@
 // data generator shows up here as a drop in PSNR.
 #include <catch2/catch.hpp>
 
-#include <cmath>
 #include <string>
 
 #include "data/procedural.h"
 #include "data/textures.h"
 #include "engine/ops.h"
 #include "models/jess.h"
+#include "tools/lib/image_metrics.h"
+#include "tools/lib/tiled_inference.h"
 
 using namespace csgis;
 using namespace csgis::data;
-
-namespace {
-
-double psnr_u8(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  REQUIRE(a.size() == b.size());
-  double se = 0;
-  for (size_t i = 0; i < a.size(); ++i) se += std::pow((double(a[i]) - double(b[i])) / 255.0, 2);
-  return 10.0 * std::log10(double(a.size()) / std::max(se, 1e-12));
-}
-
-std::vector<uint8_t> bytes_of(const Image& img, Quantize q) {
-  std::vector<uint8_t> out(img.pixels.size());
-  for (size_t i = 0; i < out.size(); ++i) out[i] = quantize(img.pixels[i], q);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("shipped weights beat the input by 6 dB on the held-out procedural set", "[slow]") {
   auto model = models::load_jess(std::string(CSGIS_TEST_FIXTURES) + "/../weights/jess-small.safetensors");
@@ -45,12 +29,10 @@ TEST_CASE("shipped weights beat the input by 6 dB on the held-out procedural set
   const int n = 24;
   for (int i = 0; i < n; ++i) {
     const Sample s = generate_sample(cfg, textures.val, uint64_t(i));
-    const std::vector<uint8_t> gt = bytes_of(s.gt, Quantize::Round), in = bytes_of(s.input, Quantize::Round);
-    Image in8(s.input.width, s.input.height, 3);
-    for (size_t k = 0; k < in.size(); ++k) in8.pixels[k] = float(in[k]) / 255.f;  // the PNG eval reads
-    const Tensor out = models::jess_smooth(*model, image_to_tensor(in8), models::ChannelOrder::RGB);
-    const std::vector<uint8_t> net = models::jess_to_uint8(out);  // HWC, truncated like show.py
-    const double pi = psnr_u8(in, gt), pn = psnr_u8(net, gt);
+    const Image gt = quantized_8bit(s.gt), in = quantized_8bit(s.input);  // the PNGs eval reads
+    const Tensor out = models::jess_smooth(*model, image_to_tensor(in), models::ChannelOrder::RGB);
+    const Image net = tools::to_saved_image(out);  // truncated like show.py, as `csgis smooth` saves it
+    const double pi = tools::score_images(in, gt).psnr, pn = tools::score_images(net, gt).psnr;
     input_psnr += pi / n;
     net_psnr += pn / n;
     gains += pn > pi;

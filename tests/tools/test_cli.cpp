@@ -261,10 +261,7 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
     data::smoothers::RollingGuidanceParams rp;
     rp.iterations = 2;
     const data::Image in0 = data::load_image(data_dir + "/input/s0.png"), gt0 = data::load_image(data_dir + "/gt/s0.png");
-    auto as_png = [](data::Image img) {
-      for (float& v : img.pixels) v = float(data::quantize(v)) / 255.f;
-      return img;
-    };
+    auto as_png = [](const data::Image& img) { return data::quantized_8bit(img); };
     const tools::ImageScores rgf0 = tools::score_images(as_png(data::smoothers::rolling_guidance_filter(in0, rp)), gt0);
     const tools::ImageScores l00 = tools::score_images(as_png(data::smoothers::l0_smoothing(in0)), gt0);
     CHECK(j2["per_image"][0]["rgf"]["psnr"].get<double>() == Approx(rgf0.psnr));

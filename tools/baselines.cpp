@@ -1,0 +1,81 @@
+#include "tools/baselines.h"
+
+#include <cstdio>
+
+#include "engine/error.h"
+
+namespace csgis::tools {
+
+namespace sm = data::smoothers;
+
+namespace {
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+}  // namespace
+
+sm::GuideMode parse_gf_guide(const std::string& s) {
+  if (s == "self") return sm::GuideMode::SelfPerChannel;
+  if (s == "gray") return sm::GuideMode::Gray;
+  CSGIS_FAIL("--gf-guide '", s, "': expected self or gray");
+}
+
+bool Baselines::is_baseline(const std::string& name) {
+  return name == "gf" || name == "rgf" || name == "l0" || name == "rtv";
+}
+
+void Baselines::add_options(CLI::App* cmd) {
+  cmd->add_option("--gf-radius", gf.radius,
+                  "guided filter window radius (window 2r+1); MATLAB default 2 (`csgis tune-gf` finds the best)")
+      ->capture_default_str();
+  cmd->add_option("--gf-eps", gf.eps, "guided filter regularisation on [0,1] data; MATLAB default 0.01")
+      ->capture_default_str();
+  cmd->add_option("--gf-guide", gf_guide, "self: each channel guides itself (MATLAB's imguidedfilter); gray: luma guides all")
+      ->capture_default_str();
+  cmd->add_option("--rgf-sigma-s", rgf.sigma_s, "rolling guidance spatial sigma (pixels); paper: 4")->capture_default_str();
+  cmd->add_option("--rgf-sigma-r", rgf.sigma_r, "rolling guidance range sigma on [0,1] data; paper: 0.1")->capture_default_str();
+  cmd->add_option("--rgf-iterations", rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();
+  cmd->add_option("--l0-lambda", l0.lambda, "L0 smoothing weight of the gradient count; paper: 0.01")->capture_default_str();
+  cmd->add_option("--l0-kappa", l0.kappa, "L0 smoothing beta growth factor; paper: 2")->capture_default_str();
+  cmd->add_option("--rtv-lambda", rtv.lambda, "RTV smoothness weight; paper: 0.015")->capture_default_str();
+  cmd->add_option("--rtv-sigma", rtv.sigma, "RTV texture scale in pixels; paper: 3")->capture_default_str();
+}
+
+void Baselines::validate() {
+  gf.guide = parse_gf_guide(gf_guide);
+  gf.validate();
+  rgf.validate();
+  l0.validate();
+  rtv.validate();
+}
+
+data::Image Baselines::apply(const std::string& name, const data::Image& img) const {
+  if (name == "gf") return sm::guided_filter(img, gf);
+  if (name == "rgf") return sm::rolling_guidance_filter(img, rgf);
+  if (name == "l0") return sm::l0_smoothing(img, l0);
+  if (name == "rtv") return sm::rtv_smoothing(img, rtv);
+  CSGIS_FAIL("unknown classical smoother '", name, "' (known: ", kNames, ")");
+}
+
+std::string Baselines::label(const std::string& name) const {
+  if (name == "gf")
+    return "GF (r " + std::to_string(gf.radius) + ", eps " + fixed(gf.eps, 4) + ", " + sm::guide_mode_name(gf.guide) +
+           "-guided)";
+  if (name == "rgf")
+    return "RGF (sigma_s " + fixed(rgf.sigma_s, 2) + ", sigma_r " + fixed(rgf.sigma_r, 3) + ", " +
+           std::to_string(rgf.iterations) + " iterations)";
+  if (name == "l0") return "L0 (lambda " + fixed(l0.lambda, 4) + ", kappa " + fixed(l0.kappa, 2) + ")";
+  if (name == "rtv") return "RTV (lambda " + fixed(rtv.lambda, 4) + ", sigma " + fixed(rtv.sigma, 2) + ")";
+  CSGIS_FAIL("unknown classical smoother '", name, "' (known: ", kNames, ")");
+}
+
+nlohmann::json Baselines::params_json() const {
+  return {{"gf", {{"radius", gf.radius}, {"eps", gf.eps}, {"guide", sm::guide_mode_name(gf.guide)}}},
+          {"rgf", {{"sigma_s", rgf.sigma_s}, {"sigma_r", rgf.sigma_r}, {"iterations", rgf.iterations}}},
+          {"l0", {{"lambda", l0.lambda}, {"kappa", l0.kappa}, {"beta_max", l0.beta_max}}},
+          {"rtv", {{"lambda", rtv.lambda}, {"sigma", rtv.sigma}, {"sharpness", rtv.sharpness}, {"iterations", rtv.iterations}}}};
+}
+
+}  // namespace csgis::tools
