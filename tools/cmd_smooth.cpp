@@ -1,8 +1,11 @@
-// `csgis smooth`: runs the smoothing network (or the guided-filter baseline) on one image or on
-// every PNG/JPEG of a folder. Everything that can be checked is checked before the first file is
+// `csgis smooth`: runs the smoothing network (or a classical smoother) on one image or on every
+// PNG/JPEG of a folder. `csgis enhance` (the paper's detail-enhancement application) runs the same
+// smoothing S and writes clip(I + K (I - S)), the detail layer I - S amplified K times. Everything that can be checked is checked before the first file is
 // written (weights, every input decodes, output locations), and each output is written atomically,
 // so a failed run leaves what was already on disk intact.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -11,6 +14,7 @@
 #include "engine/error.h"
 #include "tools/baselines.h"
 #include "tools/commands.h"
+#include "tools/lib/detail_enhance.h"
 #include "tools/lib/progress.h"
 #include "tools/lib/tiled_inference.h"
 
@@ -24,6 +28,8 @@ struct SmoothOptions {
   std::string weights, input, output, device = "cpu", method = "net";
   TileOptions tile;
   Baselines baselines;
+  bool enhance = false;   // `csgis enhance`: write clip(I + strength (I - S)) instead of S
+  double strength = 2.0;  // K of the enhancement; > 0
 };
 
 std::string lower_ext(const fs::path& p) {
@@ -73,7 +79,9 @@ int run_smooth(SmoothOptions o) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool net = o.method == "net";
   if (!net && !Baselines::is_baseline(o.method))
-    CSGIS_FAIL("--method '", o.method, "': expected net, gf, rgf, l0 or rtv");
+    CSGIS_FAIL("--method '", o.method, "': expected net or one of ", Baselines::kNames);
+  if (o.enhance && !(std::isfinite(o.strength) && o.strength > 0))
+    CSGIS_FAIL("--strength ", o.strength, ": expected a number > 0");
   o.baselines.validate();
   if (net) o.tile.validate();
   bool folder = false;
@@ -94,7 +102,8 @@ int run_smooth(SmoothOptions o) {
     if (ec) CSGIS_FAIL("cannot create folder '", o.output, "': ", ec.message());
   }
 
-  Progress images("smooth", int64_t(jobs.size()), "image");
+  const char* verb = o.enhance ? "enhance" : "smooth";
+  Progress images(verb, int64_t(jobs.size()), "image");
   int tiles_total = 0;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const data::Image img = folder ? data::load_image(jobs[i].first, 3) : single;
@@ -104,27 +113,35 @@ int run_smooth(SmoothOptions o) {
       tiles_total += tiles;
       // A single large image: show progress per window instead of per image.
       std::unique_ptr<Progress> tile_bar;
-      if (!folder && tiles > 1) tile_bar = std::make_unique<Progress>("smooth", tiles, "tile");
+      if (!folder && tiles > 1) tile_bar = std::make_unique<Progress>(verb, tiles, "tile");
       const Tensor s1 = smooth_tensor(*model, img, o.tile, [&](int done, int) {
         if (tile_bar) tile_bar->update(done);
       });
       if (tile_bar) tile_bar->finish();
-      out = to_saved_image(s1);
-      data::save_png(jobs[i].second, out);  // bytes already quantised by the reference's rule
+      if (o.enhance) {
+        out = enhance_detail(img, data::tensor_to_image(s1), o.strength);
+        data::save_png(jobs[i].second, out);
+      } else {
+        out = to_saved_image(s1);
+        data::save_png(jobs[i].second, out);  // bytes already quantised by the reference's rule
+      }
     } else {
       out = o.baselines.apply(o.method, img);
+      if (o.enhance) out = enhance_detail(img, out, o.strength);
       data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
     }
     if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
   }
   if (folder) images.finish();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string what = (o.enhance ? "detail x" + std::to_string(o.strength).substr(0, 4) + " over " : std::string()) +
+                           (net ? "network" : o.baselines.label(o.method));
   if (folder)
-    std::printf("smoothed %zu images from '%s' into '%s' (%s, %.1fs)\n", jobs.size(), o.input.c_str(),
-                o.output.c_str(), net ? "network" : "guided filter", secs);
+    std::printf("%s %zu images from '%s' into '%s' (%s, %.1fs)\n", o.enhance ? "enhanced" : "smoothed", jobs.size(),
+                o.input.c_str(), o.output.c_str(), what.c_str(), secs);
   else
     std::printf("wrote '%s' (%dx%d, %s%s, %.1fs)\n", jobs[0].second.c_str(), single.width, single.height,
-                net ? "network" : "guided filter",
+                what.c_str(),
                 net ? (", " + std::to_string(tiles_total) + (tiles_total == 1 ? " tile" : " tiles")).c_str() : "",
                 secs);
   return 0;
@@ -132,14 +149,10 @@ int run_smooth(SmoothOptions o) {
 
 }  // namespace
 
-Runner add_smooth_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "smooth", "Smooth an image, or every PNG/JPEG of a folder, with the network (or the guided filter)");
-  cmd->footer(
-      "Outputs are RGB PNGs quantised as the reference's show.py: uint8(clip(S1 * 255)), truncating.\n"
-      "Images larger than --tile are processed in overlapping windows blended with linear ramps, so\n"
-      "memory stays bounded for any image size.");
-  auto o = std::make_shared<SmoothOptions>();
+namespace {
+
+// The flags `smooth` and `enhance` share.
+void add_shared_options(CLI::App* cmd, SmoothOptions* o) {
   cmd->add_option("-i,--input", o->input, "input image, or a folder of PNG/JPEG images")->required();
   cmd->add_option("-o,--output", o->output,
                   "output PNG (or an existing folder) for a file input; a folder (created) for a folder input,\n"
@@ -154,10 +167,35 @@ Runner add_smooth_command(CLI::App& app) {
                   "minimum overlap of neighbouring windows in pixels (< tile / 2); wider hides seams better")
       ->capture_default_str();
   cmd->add_option("--method", o->method,
-                  "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
-                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
+                  std::string("net (the network), or a classical smoother that needs no weights: ") + Baselines::kNames)
       ->capture_default_str();
   o->baselines.add_options(cmd);
+}
+
+}  // namespace
+
+Runner add_smooth_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "smooth", "Smooth an image, or every PNG/JPEG of a folder, with the network (or a classical smoother)");
+  cmd->footer(
+      "Outputs are RGB PNGs quantised as the reference's show.py: uint8(clip(S1 * 255)), truncating.\n"
+      "Images larger than --tile are processed in overlapping windows blended with linear ramps, so\n"
+      "memory stays bounded for any image size. On clip art and cartoons, --method net removes texture.");
+  auto o = std::make_shared<SmoothOptions>();
+  add_shared_options(cmd, o.get());
+  return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
+}
+
+Runner add_enhance_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "enhance", "Detail enhancement: clip(I + K (I - S)) with S the smoothing of the network (or a classical smoother)");
+  cmd->footer(
+      "The detail layer I - S is what the smoothing removed (texture, fine detail); adding it back K times\n"
+      "sharpens it while the structure S keeps its edges. Outputs are RGB PNGs, clipped to [0, 1].");
+  auto o = std::make_shared<SmoothOptions>();
+  o->enhance = true;
+  add_shared_options(cmd, o.get());
+  cmd->add_option("--strength", o->strength, "K: how many times the detail layer is added (> 0)")->capture_default_str();
   return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
 }
 

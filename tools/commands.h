@@ -11,6 +11,7 @@ using Runner = std::function<int()>;
 Runner add_train_command(CLI::App& app);
 Runner add_bench_command(CLI::App& app);
 Runner add_smooth_command(CLI::App& app);   // cmd_smooth.cpp
+Runner add_enhance_command(CLI::App& app);  // cmd_smooth.cpp
 Runner add_eval_command(CLI::App& app);     // cmd_eval.cpp
 Runner add_tune_gf_command(CLI::App& app);  // cmd_eval.cpp
 Runner add_metrics_command(CLI::App& app);  // cmd_metrics.cpp

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       csgis::tools::add_train_command(app),
       csgis::tools::add_bench_command(app),
       csgis::tools::add_smooth_command(app),
+      csgis::tools::add_enhance_command(app),
       csgis::tools::add_eval_command(app),
       csgis::tools::add_tune_gf_command(app),
       csgis::tools::add_metrics_command(app),
