@@ -4,10 +4,12 @@
 // Every method's output is scored as the PNG `csgis smooth` would write (8-bit), so an eval number
 // and `csgis metrics` on smooth's files agree.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <omp.h>
 #include <sstream>
 
 #include "data/dataset.h"
@@ -15,6 +17,7 @@
 #include "data/smoothers/guided_filter.h"
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
+#include "tools/baseline_tuning.h"
 #include "tools/baselines.h"
 #include "tools/commands.h"
 #include "tools/lib/grid.h"
@@ -30,14 +33,14 @@ namespace csgis::tools {
 namespace {
 
 struct EvalOptions {
-  std::string data, weights, methods = "input,net,gf", out = "eval", device = "cpu";
+  std::string data, weights, methods = "input,net,gf", out = "eval", device = "cpu", tune;
   int grid = 4;
-  int64_t limit = 0;
+  int64_t limit = 0, tune_limit = 24;
   Baselines baselines;
   TileOptions tile;
 };
 
-constexpr const char* kKnownMethods = "input, net, gf, rgf, l0, rtv";
+std::string known_methods() { return std::string("input, net, ") + Baselines::kNames; }
 
 struct TuneOptions {
   std::string data, gf_guide = "self";
@@ -73,11 +76,11 @@ int run_eval(EvalOptions o) {
   std::stringstream ss(o.methods);
   for (std::string m; std::getline(ss, m, ',');) {
     if (m != "input" && m != "net" && !Baselines::is_baseline(m))
-      CSGIS_FAIL("--methods: unknown method '", m, "' (known: ", kKnownMethods, ")");
+      CSGIS_FAIL("--methods: unknown method '", m, "' (known: ", known_methods(), ")");
     if (std::find(methods.begin(), methods.end(), m) != methods.end()) CSGIS_FAIL("--methods: '", m, "' given twice");
     methods.push_back(m);
   }
-  if (methods.empty()) CSGIS_FAIL("--methods: give at least one of ", kKnownMethods);
+  if (methods.empty()) CSGIS_FAIL("--methods: give at least one of ", known_methods());
   const bool has_net = std::find(methods.begin(), methods.end(), "net") != methods.end();
   o.baselines.validate();
   o.tile.validate();
@@ -86,8 +89,37 @@ int run_eval(EvalOptions o) {
   if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec))
     CSGIS_FAIL("cannot write into '", o.out, "': it exists and is not a folder");
 
+  if (o.tune_limit < 0) CSGIS_FAIL("--tune-limit must be >= 0, got ", o.tune_limit);
   const data::FolderDataset ds(o.data);
   const int64_t n = o.limit > 0 ? std::min(o.limit, ds.size()) : ds.size();
+
+  // --tune: each classical operator's best setting on the tuning set, before anything is evaluated.
+  nlohmann::json tuning = nlohmann::json::array();
+  if (!o.tune.empty()) {
+    std::error_code same_ec;
+    if (fs::equivalent(o.tune, o.data, same_ec))
+      CSGIS_FAIL("--tune '", o.tune, "' is the evaluated set itself; tune on the training split");
+    const data::FolderDataset tune_ds(o.tune);
+    const int64_t tn = o.tune_limit > 0 ? std::min(o.tune_limit, tune_ds.size()) : tune_ds.size();
+    for (const std::string& m : methods) {
+      if (!Baselines::is_baseline(m)) continue;
+      Progress tune_bar("tune " + m, tn, "image");
+      Baselines chosen;
+      const TuneResult r = tune_baseline(
+          m, o.baselines, tn, [&](int64_t i) { return load_pair(tune_ds, i); },
+          [](const data::Image& out, const data::Image& gt) {
+            const ImageScores sc = score_images(as_png(out), gt);
+            return std::make_pair(sc.psnr, sc.ssim);
+          },
+          chosen, [&](int64_t d) { tune_bar.update(d); });
+      tune_bar.finish("best " + r.scores[r.best].first);
+      o.baselines = chosen;
+      nlohmann::json j = r.to_json();
+      j["tuning_set"] = o.tune;
+      j["samples"] = tn;
+      tuning.push_back(j);
+    }
+  }
   std::string weights;
   std::unique_ptr<models::Jess> model;
   if (has_net) {
@@ -96,6 +128,8 @@ int run_eval(EvalOptions o) {
   }
 
   std::vector<ScoreMean> means(methods.size());
+  std::vector<double> seconds(methods.size(), 0.0);  // time of each method alone (no I/O, no scoring)
+  double megapixels = 0;
   nlohmann::json per_image = nlohmann::json::array();
   std::vector<std::vector<data::Image>> grid_rows;
   Progress bar("eval", n, "image");
@@ -103,11 +137,15 @@ int run_eval(EvalOptions o) {
     const auto [input, gt] = load_pair(ds, i);
     nlohmann::json row = {{"stem", ds.stems()[size_t(i)]}};
     std::vector<data::Image> cells{input};
+    megapixels += double(input.width) * input.height / 1e6;
     for (size_t k = 0; k < methods.size(); ++k) {
       data::Image out;
+      const auto t0 = std::chrono::steady_clock::now();
       if (methods[k] == "input") out = input;
       else if (methods[k] == "net") out = to_saved_image(smooth_tensor(*model, input, o.tile));
-      else out = as_png(o.baselines.apply(methods[k], input));
+      else out = o.baselines.apply(methods[k], input);
+      seconds[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (Baselines::is_baseline(methods[k])) out = as_png(out);
       const ImageScores s = score_images(out, gt);
       means[k].add(s);
       row[methods[k]] = {{"psnr", json_number(s.psnr)}, {"ssim", s.ssim}};
@@ -129,12 +167,15 @@ int run_eval(EvalOptions o) {
     return "network (" + fs::path(weights).filename().string() + ")";
   };
   std::string md = "# Evaluation on `" + o.data + "` (" + std::to_string(n) + " samples)\n\n";
-  md += "| method | SSIM | PSNR |\n|---|---|---|\n";
+  md += "| method | SSIM | PSNR | s / megapixel |\n|---|---|---|---|\n";
   nlohmann::json table = nlohmann::json::array();
   for (size_t k = 0; k < methods.size(); ++k) {
     const ImageScores m = means[k].mean();
-    md += "| " + label(methods[k]) + " | " + fixed(m.ssim, 4) + " | " + fixed(m.psnr, 2) + " |\n";
-    table.push_back({{"method", methods[k]}, {"label", label(methods[k])}, {"ssim", m.ssim}, {"psnr", json_number(m.psnr)}});
+    const double per_mp = megapixels > 0 ? seconds[k] / megapixels : 0.0;
+    md += "| " + label(methods[k]) + " | " + fixed(m.ssim, 4) + " | " + fixed(m.psnr, 2) + " | " +
+          (methods[k] == "input" ? std::string("-") : fixed(per_mp, 3)) + " |\n";
+    table.push_back({{"method", methods[k]}, {"label", label(methods[k])}, {"ssim", m.ssim}, {"psnr", json_number(m.psnr)},
+                     {"seconds_per_megapixel", per_mp}});
   }
   const std::string columns = [&] {
     std::string c = "input";
@@ -144,7 +185,18 @@ int run_eval(EvalOptions o) {
   }();
   md += "\nPSNR: 10 log10(1/MSE) on RGB in [0,1], no border crop. SSIM: Wang et al. 2004 (11x11 Gaussian, "
         "sigma 1.5, K1 0.01, K2 0.03, valid region, per channel, averaged). Outputs are scored as 8-bit "
-        "PNGs (the network's as the reference's show.py writes them: truncated).\n";
+        "PNGs (the network's as the reference's show.py writes them: truncated). s / megapixel: wall time of the "
+        "method alone in this run (no file I/O, no scoring), " + std::to_string(omp_get_max_threads()) + " threads.\n";
+  if (!tuning.empty()) {
+    md += "\nClassical operators tuned on `" + o.tune + "` (" + std::to_string(tuning[0]["samples"].get<int64_t>()) +
+          " samples, best mean PSNR of each grid; the table uses the best):\n\n| method | setting | PSNR | SSIM |\n|---|---|---|---|\n";
+    for (const nlohmann::json& t : tuning)
+      for (const nlohmann::json& g : t["grid"])
+        md += "| " + t["method"].get<std::string>() + " | " + g["setting"].get<std::string>() +
+              (g["setting"] == t["best"] ? " (best)" : "") + " | " +
+              (g["psnr"].is_null() ? std::string("inf") : fixed(g["psnr"].get<double>(), 2)) + " | " +
+              fixed(g["ssim"].get<double>(), 4) + " |\n";
+  }
   if (!grid_rows.empty()) md += "\n`grid.png`: first " + std::to_string(grid_rows.size()) + " samples; columns " + columns + ".\n";
   nlohmann::json report = {{"data", o.data},
                            {"samples", n},
@@ -154,6 +206,7 @@ int run_eval(EvalOptions o) {
                            {"conventions", {{"psnr", "10 log10(1/MSE), RGB [0,1], no crop; null = infinite"},
                                             {"ssim", "Wang 2004 / scikit-image gaussian_weights, sigma 1.5, valid region"}}},
                            {"methods", table},
+                           {"tuning", tuning},
                            {"grid_columns", columns},
                            {"per_image", per_image}};
   report.update(o.baselines.params_json());  // "gf", "rgf", "l0", "rtv": the settings used
@@ -209,10 +262,15 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--data", o->data, "data set folder (input/, gt/, edge/, seg/, over/ with the same stems)")->required();
   cmd->add_option("--weights", o->weights, std::string("network weights for 'net'; default: ") + kDefaultWeights);
   cmd->add_option("--methods", o->methods,
-                  "comma-separated: input (the unfiltered input), net (the network), gf (guided filter),\n"
-                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
+                  std::string("comma-separated: input (the unfiltered input), net (the network), or classical\n"
+                              "operators: ") + Baselines::kNames)
       ->capture_default_str();
   o->baselines.add_options(cmd);
+  cmd->add_option("--tune", o->tune,
+                  "data set folder (the TRAINING split) on which each classical operator's parameters are chosen\n"
+                  "first: a small grid per operator, best mean PSNR; the table then uses the best (the paper's\n"
+                  "\"best result from a set of manual parameters\"); overrides that operator's --NAME-* flags");
+  cmd->add_option("--tune-limit", o->tune_limit, "tune on the first N samples of --tune (0: all)")->capture_default_str();
   cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
   cmd->add_option("--grid", o->grid, "rows of grid.png (first N samples); 0: no grid")->capture_default_str();
   cmd->add_option("--limit", o->limit, "evaluate only the first N samples (0: all)")->capture_default_str();

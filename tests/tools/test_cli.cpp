@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "data/dataset.h"
+#include "data/smoothers/guided_filter.h"
 #include "data/smoothers/l0_smoothing.h"
 #include "data/smoothers/rolling_guidance.h"
 #include "engine/autograd.h"
@@ -322,6 +323,55 @@ TEST_CASE("cli: build-dataset --images builds a VOC-smooth folder; bad flags are
   CHECK(r.err.find("none of the 1 images") != std::string::npos);
   CHECK(fs::exists(dir / "z/manifest.json"));
   r = csgis_run(dir, "build-dataset --images '" + (dir / "nowhere") + "' --out '" + (dir / "y") + "'");
+  CHECK(r.rc != 0);
+  CHECK(r.err.find(dir / "nowhere") != std::string::npos);
+}
+
+TEST_CASE("cli: eval --tune picks each operator's setting on the tuning set and reports time per megapixel", "[unit]") {
+  Scratch dir;
+  // Targets made by GF (radius 4, eps 0.04): that grid point must win the tuning, on any set.
+  auto make_set = [&](const std::string& root, uint64_t seed) {
+    for (const std::string& m : data::dataset_map_dirs()) fs::create_directories(root + "/" + m);
+    for (int k = 0; k < 2; ++k) {
+      data::Sample s;
+      s.name = "s" + std::to_string(k);
+      s.input = data::quantized_8bit(test_picture(31, 23, seed + uint64_t(k)));
+      data::smoothers::GuidedFilterParams p;
+      p.radius = 4;
+      p.eps = 0.04;
+      s.gt = data::smoothers::guided_filter(s.input, p);
+      s.over = s.gt;
+      s.edge = data::LabelMap(31, 23, 0);
+      s.seg = data::LabelMap(31, 23, 0);
+      data::write_sample(root, s);
+    }
+  };
+  make_set(dir / "train", 40);
+  make_set(dir / "test", 50);
+  const std::string out = dir / "report";
+  Run r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "train") +
+                             "' --methods input,gf,l0 --grid 0 --out '" + out + "'");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const nlohmann::json j = nlohmann::json::parse(slurp(out + "/report.json"));
+  REQUIRE(j.at("tuning").size() == 2);  // gf and l0; input has nothing to tune
+  CHECK(j["tuning"][0]["method"] == "gf");
+  CHECK(j["tuning"][0]["best"] == "radius 4, eps 0.04");
+  CHECK(j["tuning"][0]["grid"].size() == 9);
+  CHECK(j["gf"]["radius"] == 4);
+  CHECK(j["gf"]["eps"].get<double>() == Approx(0.04));
+  CHECK(j["methods"][1]["label"].get<std::string>().find("r 4, eps 0.0400") != std::string::npos);
+  // The generating setting: only 8-bit rounding is left (null: identical, infinite PSNR).
+  CHECK((j["methods"][1]["psnr"].is_null() || j["methods"][1]["psnr"].get<double>() > 40));
+  CHECK(j["methods"][1]["seconds_per_megapixel"].get<double>() > 0);
+  CHECK(j["tuning"][1]["method"] == "l0");
+  CHECK(slurp(out + "/report.md").find("(best)") != std::string::npos);
+
+  r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "test") + "' --methods gf --out '" + out + "'");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("--tune") != std::string::npos);
+  r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "nowhere") + "' --methods gf --out '" + out + "'");
   CHECK(r.rc != 0);
   CHECK(r.err.find(dir / "nowhere") != std::string::npos);
 }
