@@ -1,20 +1,26 @@
-// `csgis bench <kernel>`: times one layer on the chosen device and prints one JSON line, so that
-// scripts (and docs/perf.md) can compare it with a peer measured in the same run.
+// `csgis bench <kernel>`: times one layer (or one classical smoother) on the chosen device and prints
+// one JSON line, so that scripts (and docs/perf.md) can compare it with a peer measured in the same run.
 #include <omp.h>
 
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
+#include "data/smoothers/gpu_smoothers.h"
 #include "engine/autograd.h"
 #include "engine/context.h"
+#include "engine/error.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
 #include "losses/total.h"
 #include "models/jess.h"
+#include "tools/baselines.h"
 #include "tools/commands.h"
 
 namespace csgis::tools {
@@ -161,6 +167,121 @@ int run_train_step_bench(const TrainStepOptions& o) {
   return 0;
 }
 
+
+struct SmootherBenchOptions {
+  std::string method, device = "cpu";
+  int size = 1024, repeats = 5, threads = 0;
+  Baselines baselines;  // every CPU method and its --gf-*, --rgf-*, ... flags
+};
+
+// The smoothers with a kernels/cuda implementation (data/smoothers/gpu_smoothers.h).
+constexpr const char* kGpuSmoothers = "gf, rgf, bf";
+bool has_gpu_smoother(const std::string& m) { return m == "gf" || m == "rgf" || m == "bf"; }
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "unknown";
+}
+
+// A deterministic texture-like RGB picture, no file I/O: flat cells of their own colour (the Voronoi
+// regions of a jittered grid: edges in every direction), a fine stripe texture over them and hashed
+// noise. What an edge-preserving smoother is for, at any size.
+data::Image smoother_bench_image(int size) {
+  auto hash = [](uint32_t v) {
+    v ^= v >> 16, v *= 0x7feb352du, v ^= v >> 15, v *= 0x846ca68bu, v ^= v >> 16;
+    return v;
+  };
+  auto unit = [&](uint32_t v) { return float(hash(v) & 0xffffffu) / float(0x1000000); };
+  const int cell = std::max(4, size / 8), cells = (size + cell - 1) / cell;
+  data::Image img(size, size, 3);
+#pragma omp parallel for schedule(static)
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x) {
+      uint32_t site = 0;
+      float best = 1e30f;
+      for (int cy = y / cell - 1; cy <= y / cell + 1; ++cy)
+        for (int cx = x / cell - 1; cx <= x / cell + 1; ++cx) {
+          const uint32_t id = uint32_t((cy + 1) * (cells + 2) + cx + 1);
+          const float sx = (float(cx) + unit(2 * id)) * cell - x, sy = (float(cy) + unit(2 * id + 1)) * cell - y;
+          if (sx * sx + sy * sy < best) best = sx * sx + sy * sy, site = id;
+        }
+      const float texture = 0.08f * std::sin(0.9f * x + 0.4f * y) * std::cos(0.7f * y - 0.3f * x);
+      for (int c = 0; c < 3; ++c) {
+        const float v = 0.15f + 0.7f * unit(site * 3 + uint32_t(c) + 7919u) + texture +
+                        0.04f * (unit(uint32_t(y * size + x) * 3u + uint32_t(c)) - 0.5f);
+        img.at(x, y, c) = std::min(1.f, std::max(0.f, v));
+      }
+    }
+  return img;
+}
+
+// One warm-up run, then `repeats` timed runs of the smoother alone (the picture is made, and on a
+// GPU uploaded, before any timing; results stay on the device).
+int run_smoother_bench(SmootherBenchOptions& o) {
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  const Device dev = Device::parse(o.device);
+  o.baselines.validate();
+  data::smoothers::GpuBilateralParams bf;  // the GPU bilateral's defaults (radius 5, 0.1, 3 px, cut window)
+  nlohmann::json params;
+  if (dev.is_cpu()) {
+    CSGIS_CHECK(Baselines::is_baseline(o.method), "bench smoother: unknown --method '", o.method,
+                "' (known on cpu: ", Baselines::kNames, ")");
+  } else {
+    CSGIS_CHECK(has_gpu_smoother(o.method), "bench smoother: --method '", o.method, "' has no implementation on ",
+                dev.str(), " (there: ", kGpuSmoothers, "; on cpu: ", Baselines::kNames, ")");
+    CSGIS_CHECK(!dev.is_cuda() || cuda_available(), "bench smoother: --device ", dev.str(),
+                " asked for, but no CUDA device is available");
+  }
+  const nlohmann::json all = o.baselines.params_json();
+  if (o.method == "bf" && !dev.is_cpu())
+    params = {{"radius", bf.radius}, {"sigma_color", bf.sigma_color}, {"sigma_space", bf.sigma_space},
+              {"separable", bf.separable}, {"border", "clip"}};
+  else if (all.contains(o.method))
+    params = all[o.method];
+  const data::Image img = smoother_bench_image(o.size);
+  Context& ctx = current_context();
+  std::function<void()> run;
+  data::Image cpu_out;
+  Tensor hwc, gpu_out;
+  if (dev.is_cpu()) {
+    run = [&] { cpu_out = o.baselines.apply(o.method, img); };
+  } else {
+    namespace sm = data::smoothers;
+    hwc = sm::image_to_hwc(img, dev);
+    run = [&] {
+      if (o.method == "gf") gpu_out = sm::guided_filter_gpu(hwc, o.baselines.gf);
+      if (o.method == "rgf") gpu_out = sm::rolling_guidance_filter_gpu(hwc, o.baselines.rgf);
+      if (o.method == "bf") gpu_out = sm::bilateral_filter_gpu(hwc, bf);
+    };
+  }
+  std::vector<double> times;
+  for (int i = 0; i < 1 + o.repeats; ++i) {
+    ctx.synchronize();
+    const double t0 = now_ms();
+    run();
+    ctx.synchronize();
+    if (i > 0) times.push_back(now_ms() - t0);
+  }
+  nlohmann::json j = {{"op", "smoother"},
+                      {"method", o.method},
+                      {"size", o.size},
+                      {"channels", 3},
+                      {"device", dev.str()},
+                      {"params", params},
+                      {"threads", omp_get_max_threads()},
+                      {"repeats", o.repeats},
+                      {"median_ms", median(times)},
+                      {"min_ms", *std::min_element(times.begin(), times.end())},
+                      {"cpu_model", cpu_model()}};
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 Runner add_bench_command(CLI::App& app) {
@@ -192,9 +313,20 @@ Runner add_bench_command(CLI::App& app) {
   ts->add_option("--warmup", t->warmup, "untimed steps first")->check(CLI::NonNegativeNumber)->capture_default_str();
   ts->add_option("--repeats", t->repeats, "timed steps; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
   ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
-  return [o, conv, t, ts]() -> int {
+  auto sm = std::make_shared<SmootherBenchOptions>();
+  auto* smoother = bench->add_subcommand(
+      "smoother", "one classical smoother on a procedural RGB picture (no image I/O); one warm-up run first");
+  smoother->add_option("--method", sm->method, std::string("cpu: ") + Baselines::kNames + "; cuda/simt: " + kGpuSmoothers)
+      ->required();
+  smoother->add_option("--size", sm->size, "height = width of the picture")->check(CLI::Range(8, 16384))->capture_default_str();
+  smoother->add_option("--device", sm->device, "cpu, cuda, cuda:N or simt (emulated CUDA, slow)")->capture_default_str();
+  smoother->add_option("--repeats", sm->repeats, "timed runs; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  smoother->add_option("--threads", sm->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)");
+  sm->baselines.add_options(smoother);
+  return [o, conv, t, ts, sm, smoother]() -> int {
     if (conv->parsed()) return run_conv_bench(*o);
     if (ts->parsed()) return run_train_step_bench(*t);
+    if (smoother->parsed()) return run_smoother_bench(*sm);
     return -1;
   };
 }

@@ -15,3 +15,5 @@
 #include "kernels/cuda/ssim.h"
 #include "kernels/cuda/tv.h"
 #include "kernels/cuda/gram.h"
+#include "kernels/cuda/guided_filter.h"
+#include "kernels/cuda/bilateral.h"
