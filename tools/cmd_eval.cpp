@@ -37,7 +37,7 @@ struct EvalOptions {
   TileOptions tile;
 };
 
-constexpr const char* kKnownMethods = "input, net, gf, rgf, l0, rtv";
+constexpr const char* kKnownMethods = "input, net, gf, rgf, l0, rtv, bf, wls, sdf, ils";
 
 struct TuneOptions {
   std::string data, gf_guide = "self";
@@ -210,7 +210,9 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--weights", o->weights, std::string("network weights for 'net'; default: ") + kDefaultWeights);
   cmd->add_option("--methods", o->methods,
                   "comma-separated: input (the unfiltered input), net (the network), gf (guided filter),\n"
-                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation),\n"
+                  "bf (bilateral filter), wls (weighted least squares), sdf (static/dynamic filter),\n"
+                  "ils (iterative least squares, Welsch penalty)")
       ->capture_default_str();
   o->baselines.add_options(cmd);
   cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();

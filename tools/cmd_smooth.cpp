@@ -73,7 +73,7 @@ int run_smooth(SmoothOptions o) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool net = o.method == "net";
   if (!net && !Baselines::is_baseline(o.method))
-    CSGIS_FAIL("--method '", o.method, "': expected net, gf, rgf, l0 or rtv");
+    CSGIS_FAIL("--method '", o.method, "': expected net or one of ", Baselines::kNames);
   o.baselines.validate();
   if (net) o.tile.validate();
   bool folder = false;
@@ -119,12 +119,13 @@ int run_smooth(SmoothOptions o) {
   }
   if (folder) images.finish();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string what = net ? "network" : o.baselines.label(o.method);
   if (folder)
     std::printf("smoothed %zu images from '%s' into '%s' (%s, %.1fs)\n", jobs.size(), o.input.c_str(),
-                o.output.c_str(), net ? "network" : "guided filter", secs);
+                o.output.c_str(), what.c_str(), secs);
   else
     std::printf("wrote '%s' (%dx%d, %s%s, %.1fs)\n", jobs[0].second.c_str(), single.width, single.height,
-                net ? "network" : "guided filter",
+                what.c_str(),
                 net ? (", " + std::to_string(tiles_total) + (tiles_total == 1 ? " tile" : " tiles")).c_str() : "",
                 secs);
   return 0;
@@ -134,7 +135,7 @@ int run_smooth(SmoothOptions o) {
 
 Runner add_smooth_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "smooth", "Smooth an image, or every PNG/JPEG of a folder, with the network (or the guided filter)");
+      "smooth", "Smooth an image, or every PNG/JPEG of a folder, with the network or a classical smoother");
   cmd->footer(
       "Outputs are RGB PNGs quantised as the reference's show.py: uint8(clip(S1 * 255)), truncating.\n"
       "Images larger than --tile are processed in overlapping windows blended with linear ramps, so\n"
@@ -155,7 +156,9 @@ Runner add_smooth_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--method", o->method,
                   "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
-                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation)")
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation),\n"
+                  "bf (bilateral filter), wls (weighted least squares), sdf (static/dynamic filter),\n"
+                  "ils (iterative least squares, Welsch penalty)")
       ->capture_default_str();
   o->baselines.add_options(cmd);
   return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
