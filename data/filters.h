@@ -4,7 +4,8 @@
 
 namespace csgis::data {
 
-// Bilateral filter, OpenCV-style colour distance (sum of |channel differences|, images in [0,1]):
+// Bilateral filter (the data pipeline's variant of smoothers::bilateral, data/smoothers/bilateral.h),
+// OpenCV-style colour distance (sum of |channel differences|, images in [0,1]):
 //   out(p) = sum_q w(p,q) I_q / sum_q w(p,q),
 //   w(p,q) = exp(-|q-p|^2 / (2 sigma_space^2)) * exp(-d(I_p, I_q)^2 / (2 sigma_color^2)),
 // over the window |q-p|_inf <= radius, cut at the image border (no padding: the normalisation

@@ -44,6 +44,18 @@ std::vector<TuneSetting> tuning_grid(const std::string& method) {
   if (method == "rtv")
     return product("lambda", std::vector<double>{0.005, 0.01, 0.015, 0.02, 0.03}, "sigma", std::vector<double>{3},
                    [](Baselines& p, double l, double s) { p.rtv.lambda = l, p.rtv.sigma = s; });
+  if (method == "bf")
+    return product("sigma_s", std::vector<double>{2, 3, 5}, "sigma_r", std::vector<double>{0.05, 0.1, 0.2},
+                   [](Baselines& p, double s, double r) { p.bf.sigma_s = s, p.bf.sigma_r = r; });
+  if (method == "wls")
+    return product("lambda", std::vector<double>{0.25, 0.5, 1, 2, 4}, "alpha", std::vector<double>{1.2},
+                   [](Baselines& p, double l, double a) { p.wls.lambda = l, p.wls.alpha = a; });
+  if (method == "sdf")
+    return product("lambda", std::vector<double>{3, 10, 30, 100}, "nu", std::vector<double>{400},
+                   [](Baselines& p, double l, double n) { p.sdf.lambda = l, p.sdf.nu = n; });
+  if (method == "ils")
+    return product("lambda", std::vector<double>{3, 10, 30, 100}, "gamma", std::vector<double>{10.0 / 255},
+                   [](Baselines& p, double l, double g) { p.ils.lambda = l, p.ils.gamma = g; });
   CSGIS_FAIL("--tune: no parameter grid for '", method, "'");
 }
 

@@ -6,17 +6,21 @@
 #include <string>
 
 #include "data/image.h"
+#include "data/smoothers/bilateral.h"
 #include "data/smoothers/guided_filter.h"
+#include "data/smoothers/ils.h"
 #include "data/smoothers/l0_smoothing.h"
 #include "data/smoothers/rolling_guidance.h"
 #include "data/smoothers/rtv.h"
+#include "data/smoothers/sd_filter.h"
+#include "data/smoothers/wls.h"
 
 namespace csgis::tools {
 
 data::smoothers::GuideMode parse_gf_guide(const std::string& s);  // "self" | "gray", else a one-line error
 
 struct Baselines {
-  static constexpr const char* kNames = "gf, rgf, l0, rtv";
+  static constexpr const char* kNames = "gf, rgf, l0, rtv, bf, wls, sdf, ils";
   static bool is_baseline(const std::string& name);
 
   data::smoothers::GuidedFilterParams gf;
@@ -24,8 +28,12 @@ struct Baselines {
   data::smoothers::RollingGuidanceParams rgf;  // defaults: the paper's Table 1 calls
   data::smoothers::L0Params l0;
   data::smoothers::RtvParams rtv;
+  data::smoothers::BilateralParams bf;
+  data::smoothers::WlsParams wls;
+  data::smoothers::SdFilterParams sdf;
+  data::smoothers::IlsParams ils;
 
-  void add_options(CLI::App* cmd);  // --gf-*, --rgf-*, --l0-*, --rtv-*
+  void add_options(CLI::App* cmd);  // --gf-*, --rgf-*, --l0-*, --rtv-*, --bf-*, --wls-*, --sdf-*, --ils-*
   void validate();                  // parses --gf-guide; throws naming the bad parameter
   data::Image apply(const std::string& name, const data::Image& img) const;  // name: one of kNames
   std::string label(const std::string& name) const;                         // "RGF (sigma_s 4.00, ...)"

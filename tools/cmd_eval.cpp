@@ -262,8 +262,10 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--data", o->data, "data set folder (input/, gt/, edge/, seg/, over/ with the same stems)")->required();
   cmd->add_option("--weights", o->weights, std::string("network weights for 'net'; default: ") + kDefaultWeights);
   cmd->add_option("--methods", o->methods,
-                  std::string("comma-separated: input (the unfiltered input), net (the network), or classical\n"
-                              "operators: ") + Baselines::kNames)
+                  "comma-separated: input (the unfiltered input), net (the network), gf (guided filter),\n"
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation),\n"
+                  "bf (bilateral filter), wls (weighted least squares), sdf (static/dynamic filter),\n"
+                  "ils (iterative least squares, Welsch penalty)")
       ->capture_default_str();
   o->baselines.add_options(cmd);
   cmd->add_option("--tune", o->tune,

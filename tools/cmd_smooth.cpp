@@ -167,7 +167,10 @@ void add_shared_options(CLI::App* cmd, SmoothOptions* o) {
                   "minimum overlap of neighbouring windows in pixels (< tile / 2); wider hides seams better")
       ->capture_default_str();
   cmd->add_option("--method", o->method,
-                  std::string("net (the network), or a classical smoother that needs no weights: ") + Baselines::kNames)
+                  "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
+                  "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation),\n"
+                  "bf (bilateral filter), wls (weighted least squares), sdf (static/dynamic filter),\n"
+                  "ils (iterative least squares, Welsch penalty)")
       ->capture_default_str();
   o->baselines.add_options(cmd);
 }

@@ -4,35 +4,12 @@
 #include <complex>
 #include <vector>
 
-#include <unsupported/Eigen/FFT>
-
+#include "data/smoothers/fft2d.h"
 #include "engine/error.h"
 
 namespace csgis::data::smoothers {
 
-namespace {
-
 using cplx = std::complex<double>;
-
-// In-place 2-D DFT of a W x H row-major plane: every row, then every column.
-void fft2(std::vector<cplx>& a, int W, int H, bool inverse) {
-  Eigen::FFT<double> fft;
-  std::vector<cplx> in, out;
-  in.resize(size_t(W));
-  for (int y = 0; y < H; ++y) {
-    std::copy(a.begin() + size_t(y) * W, a.begin() + size_t(y + 1) * W, in.begin());
-    inverse ? fft.inv(out, in) : fft.fwd(out, in);
-    std::copy(out.begin(), out.end(), a.begin() + size_t(y) * W);
-  }
-  in.resize(size_t(H));
-  for (int x = 0; x < W; ++x) {
-    for (int y = 0; y < H; ++y) in[size_t(y)] = a[size_t(y) * W + x];
-    inverse ? fft.inv(out, in) : fft.fwd(out, in);
-    for (int y = 0; y < H; ++y) a[size_t(y) * W + x] = out[size_t(y)];
-  }
-}
-
-}  // namespace
 
 void L0Params::validate() const {
   CSGIS_CHECK(lambda > 0 && std::isfinite(lambda), "L0 smoothing: lambda must be > 0, got ", lambda);
@@ -46,18 +23,12 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
   const int W = img.width, H = img.height, C = img.channels;
   CSGIS_CHECK(W >= 2 && H >= 2, "L0 smoothing: image must be at least 2x2, got ", W, "x", H);
   const size_t N = size_t(W) * H;
+  // The transforms stay on this thread (fft2's threaded = false): the VOC-smooth builder calls this
+  // from its own worker threads.
 
-  // |F(dx)|^2 + |F(dy)|^2 of the circular forward differences: 4 sin^2(pi k / n) per axis.
-  std::vector<double> otf2(N);
-  for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) {
-      const double sx = std::sin(M_PI * x / W), sy = std::sin(M_PI * y / H);
-      otf2[size_t(y) * W + x] = 4.0 * (sx * sx + sy * sy);
-    }
-  // Spectra of dx and dy: F(dx)[k] = exp(2 pi i k / W) - 1 (S(x+1) - S(x), circular).
-  std::vector<cplx> fdx(static_cast<size_t>(W)), fdy(static_cast<size_t>(H));
-  for (int x = 0; x < W; ++x) fdx[size_t(x)] = std::polar(1.0, 2 * M_PI * x / W) - 1.0;
-  for (int y = 0; y < H; ++y) fdy[size_t(y)] = std::polar(1.0, 2 * M_PI * y / H) - 1.0;
+  // |F(dx)|^2 + |F(dy)|^2 and the spectra of dx and dy (circular forward differences).
+  const std::vector<double> otf2 = gradient_energy_spectrum(W, H);
+  const std::vector<cplx> fdx = forward_difference_spectrum(W), fdy = forward_difference_spectrum(H);
 
   std::vector<std::vector<cplx>> FI(static_cast<size_t>(C), std::vector<cplx>(N));
   std::vector<std::vector<double>> S(static_cast<size_t>(C), std::vector<double>(N));
@@ -66,7 +37,7 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
       S[size_t(c)][i] = img.pixels[i * C + c];
       FI[size_t(c)][i] = S[size_t(c)][i];
     }
-    fft2(FI[size_t(c)], W, H, false);
+    fft2(FI[size_t(c)], W, H, false, false);
   }
 
   std::vector<double> h(N * C), v(N * C);
@@ -93,15 +64,15 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
         fh[i] = h[i * C + c];
         fv[i] = v[i * C + c];
       }
-      fft2(fh, W, H, false);
-      fft2(fv, W, H, false);
+      fft2(fh, W, H, false, false);
+      fft2(fv, W, H, false, false);
       for (int y = 0; y < H; ++y)
         for (int x = 0; x < W; ++x) {
           const size_t i = size_t(y) * W + x;
           rhs[i] = (FI[size_t(c)][i] + beta * (std::conj(fdx[size_t(x)]) * fh[i] + std::conj(fdy[size_t(y)]) * fv[i])) /
                    (1.0 + beta * otf2[i]);
         }
-      fft2(rhs, W, H, true);
+      fft2(rhs, W, H, true, false);
       for (size_t i = 0; i < N; ++i) S[size_t(c)][i] = rhs[i].real();
     }
   }

@@ -4,9 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include <Eigen/IterativeLinearSolvers>
-#include <Eigen/SparseCore>
-
+#include "data/smoothers/sparse_laplacian.h"
 #include "engine/error.h"
 
 namespace csgis::data::smoothers {
@@ -82,44 +80,19 @@ Image rtv_smoothing(const Image& img, const RtvParams& p) {
         wx[i] = xx + 1 < W ? wto / std::max(gx[i], 1e-3) : 0.0;
         wy[i] = y + 1 < H ? wto / std::max(gy[i], 1e-3) : 0.0;
       }
-    // (1 + lambda L_w) x = I: diagonal 1 + lambda * (sum of the pixel's link weights).
-    std::vector<Eigen::Triplet<double>> t;
-    t.reserve(N * 5);
-    std::vector<double> diag(N, 1.0);
+    // (1 + lambda L_w) x = I, links in pixel order (right, then down), the previous x as the guess.
+    std::vector<PixelLink> links;
+    links.reserve(2 * N);
     for (int y = 0; y < H; ++y)
       for (int xx = 0; xx < W; ++xx) {
         const size_t i = size_t(y) * W + xx;
-        if (wx[i] > 0) {
-          const double a = lambda * wx[i];
-          t.emplace_back(int(i), int(i + 1), -a);
-          t.emplace_back(int(i + 1), int(i), -a);
-          diag[i] += a;
-          diag[i + 1] += a;
-        }
-        if (wy[i] > 0) {
-          const double a = lambda * wy[i];
-          t.emplace_back(int(i), int(i + W), -a);
-          t.emplace_back(int(i + W), int(i), -a);
-          diag[i] += a;
-          diag[i + W] += a;
-        }
+        if (wx[i] > 0) links.push_back({int32_t(i), int32_t(i + 1), lambda * wx[i]});
+        if (wy[i] > 0) links.push_back({int32_t(i), int32_t(i + W), lambda * wy[i]});
       }
-    for (size_t i = 0; i < N; ++i) t.emplace_back(int(i), int(i), diag[i]);
-    Eigen::SparseMatrix<double> A(static_cast<Eigen::Index>(N), static_cast<Eigen::Index>(N));
-    A.setFromTriplets(t.begin(), t.end());
-    Eigen::ConjugateGradient<Eigen::SparseMatrix<double>, Eigen::Lower | Eigen::Upper> cg;
-    cg.setTolerance(1e-6);
-    cg.setMaxIterations(5000);
-    cg.compute(A);
-    CSGIS_CHECK(cg.info() == Eigen::Success, "RTV: could not set up the linear solver");
-    for (int c = 0; c < C; ++c) {
-      const Eigen::Map<const Eigen::VectorXd> b(I[size_t(c)].data(), Eigen::Index(N));
-      const Eigen::Map<const Eigen::VectorXd> guess(x[size_t(c)].data(), Eigen::Index(N));
-      const Eigen::VectorXd sol = cg.solveWithGuess(b, guess);
-      CSGIS_CHECK(cg.info() == Eigen::Success, "RTV: conjugate gradient did not converge (", cg.iterations(),
-                  " iterations, error ", cg.error(), ")");
-      std::copy(sol.data(), sol.data() + N, x[size_t(c)].begin());
-    }
+    LaplacianSolveOptions solve;
+    solve.who = "RTV";
+    solve.threaded = false;
+    x = solve_screened_laplacian(N, {}, links, I, x, solve);
     sigma = std::max(sigma / 2, 0.5);
   }
   Image out(W, H, C);

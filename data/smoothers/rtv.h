@@ -7,7 +7,7 @@
 //        zero-padded as MATLAB's conv2 'same'; forward differences, the last column/row weight 0)
 //     solve (1 + (lambda/2) L_w) x = I per channel, L_w the weighted 5-point graph Laplacian
 //     sigma = max(sigma / 2, 0.5)
-// The sparse SPD systems are solved with Eigen's conjugate gradient (Debian's libeigen3-dev) to a
+// The sparse SPD systems are solved with Eigen's conjugate gradient (data/smoothers/sparse_laplacian.h) to a
 // relative residual of 1e-6.
 #pragma once
 #include "data/image.h"

@@ -13,8 +13,12 @@
 
 #include "data/dataset.h"
 #include "data/smoothers/guided_filter.h"
+#include "data/smoothers/bilateral.h"
+#include "data/smoothers/ils.h"
 #include "data/smoothers/l0_smoothing.h"
 #include "data/smoothers/rolling_guidance.h"
+#include "data/smoothers/sd_filter.h"
+#include "data/smoothers/wls.h"
 #include "engine/autograd.h"
 #include "engine/generator.h"
 #include "engine/io/safetensors.h"
@@ -268,6 +272,31 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
     CHECK(j2["per_image"][0]["rgf"]["psnr"].get<double>() == Approx(rgf0.psnr));
     CHECK(j2["per_image"][0]["l0"]["ssim"].get<double>() == Approx(l00.ssim));
   }
+  // The paper's other classical operators, with a flag of each reaching the library call.
+  const std::string out3 = dir / "report3";
+  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods bf,wls,sdf,ils --bf-radius 3 --sdf-steps 2 --grid 0 --out '" +
+                         out3 + "'");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  {
+    const nlohmann::json j3 = nlohmann::json::parse(slurp(out3 + "/report.json"));
+    REQUIRE(j3.at("methods").size() == 4);
+    CHECK(j3.at("sdf").at("steps") == 2);
+    data::smoothers::BilateralParams bp;
+    bp.radius = 3;
+    data::smoothers::SdFilterParams sp;
+    sp.steps = 2;
+    const data::Image in0 = data::load_image(data_dir + "/input/s0.png"), gt0 = data::load_image(data_dir + "/gt/s0.png");
+    auto score = [&](const data::Image& out) { return tools::score_images(data::quantized_8bit(out), gt0); };
+    CHECK(j3["per_image"][0]["bf"]["psnr"].get<double>() == Approx(score(data::smoothers::bilateral(in0, bp)).psnr));
+    CHECK(j3["per_image"][0]["wls"]["psnr"].get<double>() == Approx(score(data::smoothers::wls_filter(in0)).psnr));
+    CHECK(j3["per_image"][0]["sdf"]["ssim"].get<double>() == Approx(score(data::smoothers::sd_filter(in0, sp)).ssim));
+    CHECK(j3["per_image"][0]["ils"]["ssim"].get<double>() == Approx(score(data::smoothers::ils_smoothing(in0)).ssim));
+  }
+  r = csgis_run(dir, "smooth --method ils --ils-iterations 0 -i '" + data_dir + "/input/s1.png' -o '" + (dir / "ils.png") + "'");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("iterations must be >= 1") != std::string::npos);
   r = csgis_run(dir, "smooth --method rgf -i '" + data_dir + "/input/s1.png' -o '" + (dir / "rgf.png") + "'");
   INFO(r.err);
   CHECK(r.rc == 0);

@@ -1,0 +1,48 @@
+#include "data/smoothers/fft2d.h"
+
+#include <cmath>
+
+#include <unsupported/Eigen/FFT>
+
+namespace csgis::data::smoothers {
+
+using cplx = std::complex<double>;
+
+void fft2(std::vector<cplx>& a, int W, int H, bool inverse, bool threaded) {
+#pragma omp parallel if (threaded && size_t(W) * H > 16384)
+  {
+    Eigen::FFT<double> fft;
+    std::vector<cplx> in(static_cast<size_t>(W)), out;
+#pragma omp for schedule(static)
+    for (int y = 0; y < H; ++y) {
+      std::copy(a.begin() + size_t(y) * W, a.begin() + size_t(y + 1) * W, in.begin());
+      inverse ? fft.inv(out, in) : fft.fwd(out, in);
+      std::copy(out.begin(), out.end(), a.begin() + size_t(y) * W);
+    }
+    in.resize(size_t(H));
+#pragma omp for schedule(static)
+    for (int x = 0; x < W; ++x) {
+      for (int y = 0; y < H; ++y) in[size_t(y)] = a[size_t(y) * W + x];
+      inverse ? fft.inv(out, in) : fft.fwd(out, in);
+      for (int y = 0; y < H; ++y) a[size_t(y) * W + x] = out[size_t(y)];
+    }
+  }
+}
+
+std::vector<cplx> forward_difference_spectrum(int n) {
+  std::vector<cplx> f(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) f[size_t(k)] = std::polar(1.0, 2 * M_PI * k / n) - 1.0;
+  return f;
+}
+
+std::vector<double> gradient_energy_spectrum(int W, int H) {
+  std::vector<double> s(size_t(W) * H);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const double sx = std::sin(M_PI * x / W), sy = std::sin(M_PI * y / H);
+      s[size_t(y) * W + x] = 4.0 * (sx * sx + sy * sy);
+    }
+  return s;
+}
+
+}  // namespace csgis::data::smoothers
