@@ -89,12 +89,21 @@ SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& t) {
 }
 
 std::vector<CandidateOperator> default_candidate_operators() {
-  return {
-      {"bf", [](const Image& im) { return bilateral_filter(im, 5, 0.1f, 3.f); }},
-      {"l0", [](const Image& im) { return smoothers::l0_smoothing(im); }},
-      {"rgf", [](const Image& im) { return smoothers::rolling_guidance_filter(im); }},
-      {"rtv", [](const Image& im) { return smoothers::rtv_smoothing(im); }},
+  const smoothers::L0Params l0;
+  const smoothers::RollingGuidanceParams rgf;
+  const smoothers::RtvParams rtv;
+  std::vector<CandidateOperator> ops = {
+      {"bf", [](const Image& im) { return bilateral_filter(im, 5, 0.1f, 3.f); },
+       {{"radius", 5}, {"sigma_color", 0.1}, {"sigma_space", 3.0}}},
+      {"l0", [l0](const Image& im) { return smoothers::l0_smoothing(im, l0); },
+       {{"lambda", l0.lambda}, {"kappa", l0.kappa}, {"beta_max", l0.beta_max}}},
+      {"rgf", [rgf](const Image& im) { return smoothers::rolling_guidance_filter(im, rgf); },
+       {{"sigma_s", rgf.sigma_s}, {"sigma_r", rgf.sigma_r}, {"iterations", rgf.iterations}}},
+      {"rtv", [rtv](const Image& im) { return smoothers::rtv_smoothing(im, rtv); },
+       {{"lambda", rtv.lambda}, {"sigma", rtv.sigma}, {"sharpness", rtv.sharpness}, {"iterations", rtv.iterations}}},
   };
+  // SDF [HCP17], the paper's fifth candidate, goes here: ops.push_back({"sdf", apply, params});
+  return ops;
 }
 
 GroundTruthChoice choose_ground_truth(const Image& original, const std::vector<CandidateOperator>& ops,
