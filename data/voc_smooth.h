@@ -179,7 +179,8 @@ struct VocSmoothReport {
   int photos = 0;         // photos of the split (all photos without a split)
   int ground_truths = 0;  // ground-truth images (whole photos or crops) written
   int64_t samples = 0;
-  int photos_resumed = 0;  // photos whose samples an earlier run had finished
+  int photos_resumed = 0;        // photos whose samples an earlier run had finished
+  int ground_truths_resumed = 0;  // photos whose ground truths an earlier run had finished
   std::vector<std::pair<std::string, std::string>> rejected;  // (photo or crop stem, reason)
 };
 

@@ -144,6 +144,10 @@ VocSmoothReport write_voc_smooth_dataset(const std::string& images_dir, const st
   CSGIS_CHECK(!textures.empty(), "build-dataset: no textures to blend");
   const std::vector<std::string> files = list_image_files(images_dir);
   CSGIS_CHECK(!files.empty(), "build-dataset: no PNG or JPEG images in '", images_dir, "'");
+  CSGIS_CHECK(!cfg.split || std::any_of(files.begin(), files.end(),
+                                        [&](const std::string& f) { return photo_split(fs::path(f).stem().string()) == *cfg.split; }),
+              "build-dataset: none of the ", files.size(), " photos of '", images_dir, "' falls in the ",
+              photo_split_name(*cfg.split), " split (", kPhotoSplitRule, ")");
   const fs::path root(out_dir), work = root / ".work";
   const json params = parameters_json(images_dir, labels_dir, textures, cfg);
   open_output(root, params);
@@ -201,7 +205,10 @@ VocSmoothReport write_voc_smooth_dataset(const std::string& images_dir, const st
   // Stage 2: ground truths of the photos that have no valid record.
   std::vector<size_t> todo;
   for (size_t i = 0; i < photos.size(); ++i)
-    if (photos[i].gt.is_null()) todo.push_back(i);
+    if (photos[i].gt.is_null())
+      todo.push_back(i);
+    else
+      ++report.ground_truths_resumed;
   std::atomic<int64_t> done_count{0};
   run_parallel(todo.size(), threads, [&](size_t k) {
     photos[todo[k]].gt = ground_truth_record(photos[todo[k]], cfg, work);

@@ -224,6 +224,7 @@ TEST_CASE("voc-smooth build: an interrupted build resumes to the bytes of an uni
       dir / "photos", "", textures, twice, cfg,
       [&](const std::string& stage, int64_t, int64_t total) { totals[stage] = total; });
   CHECK(again.photos_resumed == 2);
+  CHECK(again.ground_truths_resumed == 4);  // p0 and p2 kept theirs
   CHECK(totals.at("ground truths") == 1);  // p1 only
   CHECK(again.samples == full.samples);
   CHECK(tree(twice) == tree(once));
