@@ -55,6 +55,7 @@ TEST_CASE("voc-smooth build: --max-side resizes first, --crops judge each crop o
   fs::create_directories(dir / "photos");
   const Image photo = block_photo(96, 60, 3);
   save_png(dir / "photos/wall.png", photo);
+  save_png(dir / "photos/narrow.png", block_photo(30, 16, 4));  // no 20x20 crop fits
   VocSmoothConfig cfg = small_config();
   cfg.max_side = 48;  // 96x60 -> 48x30
   cfg.crops = 3;
@@ -66,7 +67,9 @@ TEST_CASE("voc-smooth build: --max-side resizes first, --crops judge each crop o
   CHECK(m.at("parameters").at("max_side") == 48);
   CHECK(m.at("parameters").at("crops") == 3);
   CHECK(m.at("parameters").at("crop_size") == 20);
-  CHECK(r.photos == 1);
+  CHECK(r.photos == 2);
+  REQUIRE(!r.rejected.empty());
+  CHECK(r.rejected[0] == std::pair<std::string, std::string>{"narrow", "smaller than the crop: 30x16 after resizing, crop 20x20"});
   int chosen = 0;
   const Image resized = resize_area(load_image(dir / "photos/wall.png"), 48, 30);
   for (int k = 0; k < 3; ++k) {
@@ -98,7 +101,7 @@ TEST_CASE("voc-smooth build: --max-side resizes first, --crops judge each crop o
   CHECK(r.ground_truths == chosen);
   CHECK(ds.size() == 2 * chosen);  // 2 textures per ground truth
   CHECK(ds.get(0).input.width == 20);
-  CHECK(m.at("rejected").size() == size_t(3 - chosen));
+  CHECK(m.at("rejected").size() == size_t(1 + 3 - chosen));
 }
 
 TEST_CASE("voc-smooth build: bad photos are skipped with their reason, the rest is built", "[unit]") {
@@ -122,15 +125,20 @@ TEST_CASE("voc-smooth build: bad photos are skipped with their reason, the rest 
   save_png(photos + "/snow.png", snow);
   save_png(labels + "/snow.png", LabelMap(40, 30, 7));
   save_png(labels + "/broken.png", LabelMap(40, 30, 7));
+  std::ofstream(photos + "/dup.jpg") << "not a JPEG";  // first of the stem "dup": decoded, unreadable
+  save_png(photos + "/dup.png", block_photo(40, 30, 1, 0.0));
 
   VocSmoothConfig cfg = small_config();
   cfg.operators = {{"identity", [](const Image& im) { return im; }}};  // only noise-free photos pass
   const VocSmoothReport r = write_voc_smooth_dataset(photos, labels, testing::synthetic_textures(2), dir / "out", cfg);
-  CHECK(r.photos == 7);
+  CHECK(r.photos == 8);
   CHECK(r.ground_truths == 1);
   CHECK(r.samples == 2);
-  std::map<std::string, std::string> why(r.rejected.begin(), r.rejected.end());
-  REQUIRE(why.size() == 6);
+  REQUIRE(r.rejected.size() == 8);
+  CHECK(r.rejected[0] == std::pair<std::string, std::string>{"dup", "duplicate stem: '" + photos + "/dup.png' has the stem of an earlier file"});
+  CHECK_THAT(r.rejected[2].second, Catch::StartsWith("unreadable: ") && Catch::Contains("dup.jpg"));  // broken, dup, ...
+  std::map<std::string, std::string> why(r.rejected.begin() + 1, r.rejected.end());
+  REQUIRE(why.size() == 7);
   CHECK_THAT(why["broken"], Catch::StartsWith("unreadable: ") && Catch::Contains("broken.png"));
   CHECK_THAT(why["sized"], Catch::StartsWith("labels size mismatch") && Catch::Contains("is 30x40, the photo 40x30"));
   CHECK_THAT(why["nolabels"], Catch::StartsWith("labels: ") && Catch::Contains("nolabels.png"));
@@ -142,8 +150,8 @@ TEST_CASE("voc-smooth build: bad photos are skipped with their reason, the rest 
   CHECK(ds.size() == 2);
   CHECK(ds.get(0).seg.at(5, 5) == 7);
   const nlohmann::json& rej = ds.manifest().at("rejected");
-  REQUIRE(rej.size() == 6);
-  for (const nlohmann::json& e : rej) CHECK(why.at(e.at("photo")) == e.at("reason"));
+  REQUIRE(rej.size() == 8);
+  for (size_t i = 1; i < rej.size(); ++i) CHECK(why.at(rej[i].at("photo")) == rej[i].at("reason"));
   // The rejected photo's candidates are still reported.
   CHECK(ds.manifest().at("ground_truth").at("noise").at("candidates").size() == 1);
   CHECK(ds.manifest().at("parameters").at("operators")[0].at("name") == "identity");
