@@ -184,15 +184,23 @@ VocSmoothReport write_voc_smooth_dataset(const std::string& images_dir, const st
           return r.is_object() && r.value("photo_hash", "") == p.hash && r.value("labels_hash", "") == p.labels_hash;
         };
         const json gt = read_json(work / (p.stem + ".gt.json")), done = read_json(work / (p.stem + ".done.json"));
-        bool done_ok = matches(done) && matches(gt), gt_files_ok = matches(gt);
-        if (done_ok)
-          for (auto it = done.at("samples").begin(); it != done.at("samples").end(); ++it)
-            done_ok = done_ok && sample_files_exist(root, it.key());
-        if (gt_files_ok)
-          for (const json& c : gt.at("crops"))
-            gt_files_ok = gt_files_ok && (c.at("chosen").is_null() ||
-                                          (fs::exists(work / "gt" / (c.at("stem").get<std::string>() + ".png")) &&
-                                           fs::exists(work / "seg" / (c.at("stem").get<std::string>() + ".png"))));
+        bool done_ok = false, gt_files_ok = false;
+        try {  // a record of another shape (edited by hand, another version) is redone, not trusted
+          gt_files_ok = matches(gt);
+          done_ok = gt_files_ok && matches(done);
+          if (done_ok)
+            for (auto it = done.at("samples").begin(); it != done.at("samples").end(); ++it)
+              done_ok = done_ok && sample_files_exist(root, it.key());
+          if (gt_files_ok)
+            for (const json& c : gt.at("crops")) {
+              const std::string stem = c.at("stem");
+              gt_files_ok = gt_files_ok && (c.at("chosen").is_null() || (fs::exists(work / "gt" / (stem + ".png")) &&
+                                                                         fs::exists(work / "seg" / (stem + ".png"))));
+            }
+          for (const json& r : gt.at("rejected")) (void)r.at("reason");
+        } catch (const std::exception&) {
+          done_ok = gt_files_ok = false;
+        }
         if (done_ok || gt_files_ok) p.gt = gt;
         if (done_ok) p.done = done;
         photos.push_back(std::move(p));

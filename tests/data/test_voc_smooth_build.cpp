@@ -216,7 +216,8 @@ TEST_CASE("voc-smooth build: an interrupted build resumes to the bytes of an uni
   write_voc_smooth_dataset(dir / "photos", "", textures, twice, cfg);
 
   // Simulate kills at several points: p0 mid-samples (a sample file and the done record gone),
-  // p1 mid-ground-truth (its record gone), p2 with a torn record; the manifest not yet written.
+  // p1 mid-ground-truth (its record gone), p2 with a torn record, p4 with a record of another
+  // shape; the manifest not yet written.
   const nlohmann::json m = FolderDataset(twice).manifest();
   std::string p0_sample;
   for (const auto& [stem, tex] : m.at("sample_textures").items())
@@ -226,14 +227,15 @@ TEST_CASE("voc-smooth build: an interrupted build resumes to the bytes of an uni
   fs::remove(twice + "/.work/p0.done.json");
   fs::remove(twice + "/.work/p1.gt.json");
   std::ofstream(twice + "/.work/p2.done.json") << "{\"photo_hash\": ";
+  std::ofstream(twice + "/.work/p4.gt.json") << "{\"photo_hash\": 5, \"crops\": 1}";  // parses, wrong shape
   fs::remove(twice + "/manifest.json");
   std::map<std::string, int64_t> totals;
   const VocSmoothReport again = write_voc_smooth_dataset(
       dir / "photos", "", textures, twice, cfg,
       [&](const std::string& stage, int64_t, int64_t total) { totals[stage] = total; });
-  CHECK(again.photos_resumed == 2);
-  CHECK(again.ground_truths_resumed == 4);  // p0 and p2 kept theirs
-  CHECK(totals.at("ground truths") == 1);  // p1 only
+  CHECK(again.photos_resumed == 1);          // p3
+  CHECK(again.ground_truths_resumed == 3);  // p0, p2 and p3 kept theirs
+  CHECK(totals.at("ground truths") == 2);   // p1 and p4
   CHECK(again.samples == full.samples);
   CHECK(tree(twice) == tree(once));
 
