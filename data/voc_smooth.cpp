@@ -8,6 +8,7 @@
 #include "data/smoothers/l0_smoothing.h"
 #include "data/smoothers/rolling_guidance.h"
 #include "data/smoothers/rtv.h"
+#include "data/smoothers/sd_filter.h"
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/ops.h"
@@ -89,12 +90,25 @@ SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& t) {
 }
 
 std::vector<CandidateOperator> default_candidate_operators() {
-  return {
-      {"bf", [](const Image& im) { return bilateral_filter(im, 5, 0.1f, 3.f); }},
-      {"l0", [](const Image& im) { return smoothers::l0_smoothing(im); }},
-      {"rgf", [](const Image& im) { return smoothers::rolling_guidance_filter(im); }},
-      {"rtv", [](const Image& im) { return smoothers::rtv_smoothing(im); }},
+  const smoothers::L0Params l0;
+  const smoothers::RollingGuidanceParams rgf;
+  const smoothers::RtvParams rtv;
+  std::vector<CandidateOperator> ops = {
+      {"bf", [](const Image& im) { return bilateral_filter(im, 5, 0.1f, 3.f); },
+       {{"radius", 5}, {"sigma_color", 0.1}, {"sigma_space", 3.0}}},
+      {"l0", [l0](const Image& im) { return smoothers::l0_smoothing(im, l0); },
+       {{"lambda", l0.lambda}, {"kappa", l0.kappa}, {"beta_max", l0.beta_max}}},
+      {"rgf", [rgf](const Image& im) { return smoothers::rolling_guidance_filter(im, rgf); },
+       {{"sigma_s", rgf.sigma_s}, {"sigma_r", rgf.sigma_r}, {"iterations", rgf.iterations}}},
+      {"rtv", [rtv](const Image& im) { return smoothers::rtv_smoothing(im, rtv); },
+       {{"lambda", rtv.lambda}, {"sigma", rtv.sigma}, {"sharpness", rtv.sharpness}, {"iterations", rtv.iterations}}},
   };
+  // SDF [HCP17], the paper's fifth candidate, with the authors' defaults (sd_filter.h says why
+  // lambda is 30 on our normalised distances).
+  const smoothers::SdFilterParams sdf;
+  ops.push_back({"sdf", [sdf](const Image& im) { return smoothers::sd_filter(im, sdf); },
+                 {{"lambda", sdf.lambda}, {"mu", sdf.mu}, {"nu", sdf.nu}, {"steps", sdf.steps}}});
+  return ops;
 }
 
 GroundTruthChoice choose_ground_truth(const Image& original, const std::vector<CandidateOperator>& ops,

@@ -21,8 +21,11 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "data/image.h"
 #include "data/procedural.h"
@@ -48,13 +51,16 @@ struct SmoothnessScore {
 SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& test = {});
 
 // A classical operator as the builder runs it.
+// `params` is what the manifest records for it (and what a resumed build compares), so an operator
+// added to the list states its settings there.
 struct CandidateOperator {
   std::string name;  // "bf", "l0", "rgf", "rtv"
   std::function<Image(const Image&)> apply;
+  nlohmann::json params = nlohmann::json::object();
 };
 // BF (radius 5, sigma_space 3, sigma_color 0.1), L0 (lambda 0.01, kappa 2), RGF (sigma_s 4,
 // sigma_r 0.1, 4 iterations), RTV (lambda 0.015, sigma 3): the paper's Table 1 settings where it
-// gives them.
+// gives them. The paper's fifth operator, SDF, joins the list in voc_smooth.cpp (marked place).
 std::vector<CandidateOperator> default_candidate_operators();
 
 struct CandidateResult {
@@ -76,6 +82,83 @@ GroundTruthChoice choose_ground_truth(const Image& original, const std::vector<C
 
 namespace csgis::data {
 
+// ---------------------------------------------------------------------------------------------
+// The builder: photos folder -> data set folder (data/dataset.h layout). Per photo, in order:
+//  1. Resize: a photo whose longer side exceeds max_side is shrunk to longer side max_side (the
+//     other side rounded, >= 1) by exact area averaging (each output pixel is the mean of the
+//     source rectangle it covers, fractional pixels weighted by their covered area; deterministic,
+//     no aliasing). Labels follow by nearest neighbour (class ids cannot be averaged): the source
+//     pixel under each output pixel's centre. max_side 0 keeps the native size.
+//  2. Crops: crops = 0 uses the whole photo as one ground-truth image (stem = the photo's stem).
+//     crops = K > 0 takes K squares of crop_size (see crop_boxes: a seeded grid, non-overlapping
+//     while K fits), stems <photo stem>_c<k>; each goes through the candidates, the smoothness
+//     test and the SSIM choice on its own, so a large wallpaper gives several ground truths.
+//  3. Samples: each ground truth is blended with textures_per_image textures (0: all) drawn with a
+//     generator seeded by (seed, ground-truth stem): stems <gt stem>_<texture index, 3 digits>.
+// Splits (the paper, sec. 4.2: 15k images = 150 ground truths x 100 textures, 12k train / 2600 val
+// / 400 test, test images not overlapping training): by photo, photo_split(stem) = fnv1a64(stem)
+// % 150 in [0, 120) train, [120, 146) val, [146, 150) test, i.e. the paper's 120 / 26 / 4 ground
+// truths. It depends on the photo's stem alone (a photo never changes split when others are added,
+// all its crops share it). The training split blends training textures, val and test the held-out
+// ones (split_textures; the caller passes the right list).
+// Bad input does not stop the build: an unreadable photo, missing or ill-sized labels, a photo
+// smaller than the crop (or than 11x11, the SSIM window), a second photo with the same stem, and a
+// ground truth whose candidates all fail the smoothness test are listed in the manifest's
+// `rejected` with the reason (and in the report).
+// Resuming: OUT/.work holds params.json (every parameter the files depend on), per photo
+// <stem>.gt.json (its candidates' scores and choices; written after the chosen ground truths and
+// labels went to .work/gt, .work/seg) and <stem>.done.json (its samples; written after all their
+// files). Every record names the photo's (and labels') content hash; a record whose hash or files
+// do not match is redone, so a run killed anywhere leaves nothing a later run trusts wrongly. A
+// rerun with the same parameters skips what is done and writes the same bytes as one
+// uninterrupted run; different parameters are refused naming the first differing field. The
+// manifest (written last) holds `parameters`, `photo_split` (rule and every photo's split),
+// `ground_truth` (per ground-truth image: photo, crop box, every candidate's scores, the choice),
+// `rejected`, `texture_list` and `sample_textures`.
+
+// The area-averaging resize (step 1) and its label counterpart; any target size >= 1.
+Image resize_area(const Image& img, int width, int height);
+LabelMap resize_labels_nearest(const LabelMap& labels, int width, int height);
+// (width, height) once the longer side is limited to max_side (0: unchanged).
+std::pair<int, int> limited_size(int width, int height, int max_side);
+
+// Crop positions: the photo is cut into a grid of floor(W/S) x floor(H/S) cells of side S whose
+// leftover margin is split by a random offset; K distinct cells are drawn (partial Fisher-Yates).
+// Beyond the grid's cell count, the remaining crops are at uniform random positions (they may
+// overlap). The generator is seeded by (seed, fnv1a64(photo stem)), so the boxes depend on nothing
+// else. Requires size <= min(W, H).
+struct CropBox {
+  int x = 0, y = 0, size = 0;
+};
+std::vector<CropBox> crop_boxes(int width, int height, int count, int size, uint64_t seed,
+                                const std::string& photo_stem);
+
+enum class PhotoSplit { Train, Val, Test };
+const char* photo_split_name(PhotoSplit s);
+// The split rule: fnv1a64(stem) % (train + val + test) below `train` is train, below train + val
+// val, else test. The default is the paper's 120 / 26 / 4; `build-dataset --photo-split` sets
+// another (a small photo collection gets too few test photos from 4 in 150).
+struct PhotoSplitRule {
+  int train = 120, val = 26, test = 4;  // each >= 1
+  PhotoSplit of(const std::string& photo_stem) const;
+  std::string describe() const;  // the rule in words, for the manifest
+  void validate() const;         // throws naming --photo-split
+};
+PhotoSplit photo_split(const std::string& photo_stem);  // PhotoSplitRule{}.of(stem)
+
+// Textures from folders: GIMP .pat and PNG/JPEG images (make_texture; alpha dropped), recursively,
+// named by their path relative to their folder without extension ("Stone/brick"). A texture with a
+// side above max_side (0: no limit) is shrunk by resize_area to longer side max_side: game
+// textures of 1024-2048 px would otherwise blend only their top-left corner into a small crop,
+// and 512 keeps a tile several times larger than the 128 px training patches. An unreadable file
+// is skipped (listed in `skipped`); a folder that is missing, empty or has no usable texture, and
+// a name found twice, are errors naming the folder (or both files). Sorted by name.
+struct TextureFolders {
+  std::vector<Texture> textures;
+  std::vector<std::pair<std::string, std::string>> skipped;  // (path, reason)
+};
+TextureFolders load_texture_folders(const std::vector<std::string>& dirs, int max_side = 512);
+
 // VOC's segmentation palette (class id -> RGB, id 255 = the "void" boundary colour 224,224,192).
 std::array<uint8_t, 3> voc_palette_colour(int id);
 // A VOC SegmentationClass PNG (palette, read as RGB) or a grey raw-id PNG -> class ids. A colour
@@ -84,32 +167,40 @@ LabelMap load_voc_labels(const std::string& path);
 
 struct VocSmoothConfig {
   SmoothnessTest test;
-  int textures_per_image = 0;  // 0: every texture; else a random subset of this many per image
-  uint64_t seed = 1;           // texture subsets and texture offsets
+  std::vector<CandidateOperator> operators = default_candidate_operators();
+  int max_side = 0;                  // 0: native size
+  int crops = 0, crop_size = 0;      // crops 0: the whole photo
+  std::optional<PhotoSplit> split;   // which photos; none: every photo (library use, tests)
+  PhotoSplitRule split_rule;         // how photos are assigned to splits
+  int textures_per_image = 0;  // per ground truth; 0: every texture; else a random subset
+  uint64_t seed = 1;           // crop boxes, texture subsets and texture offsets
   float texture_strength = 1.f;
   // The over-smoothed negative: the procedural data's bilateral filter (paper sec. 4.4).
   int over_radius = ProceduralConfig{}.over_radius;
   float over_sigma_color = ProceduralConfig{}.over_sigma_color, over_sigma_space = ProceduralConfig{}.over_sigma_space;
-  int threads = 0;  // images processed at once (0: hardware concurrency); the files do not depend on it
+  nlohmann::json texture_source = nullptr;  // recorded as is (the CLI: folders, max side, skipped files)
+  int threads = 0;  // photos processed at once (0: hardware concurrency); the files do not depend on it
+  // One line naming the flag (--max-side, --crops, --crop-size, ...) when a value is unusable.
+  void validate() const;
 };
 
 struct VocSmoothReport {
-  int images = 0, kept = 0;  // images read; images that got a ground truth
+  int photos = 0;         // photos of the split (all photos without a split)
+  int ground_truths = 0;  // ground-truth images (whole photos or crops) written
   int64_t samples = 0;
+  int photos_resumed = 0;        // photos whose samples an earlier run had finished
+  int ground_truths_resumed = 0;  // photos whose ground truths an earlier run had finished
+  std::vector<std::pair<std::string, std::string>> rejected;  // (photo or crop stem, reason)
 };
 
-// Builds a data set folder (dataset.h layout) from every PNG/JPEG of images_dir: ground truth by
-// choose_ground_truth with the default operators, then one sample per (kept image, texture):
-// input = blend_texture(gt), edge = sobel_edges(gt), over = bilateral(input), seg = the image's
-// labels from labels_dir/<stem>.png when labels_dir is given (its size must match), else 255
-// (ignore). Sample stems: <image stem>_<texture index, 3 digits>. The manifest records, per
-// image, every candidate's smoothness and SSIM and the chosen operator. out_dir must not hold a
-// data set already. Every image and label file is decoded and checked before anything is written;
-// the manifest is written last, so its presence means the build finished. `progress` is called
-// once per finished image (from worker threads, one call at a time).
-VocSmoothReport write_voc_smooth_dataset(const std::string& images_dir, const std::string& labels_dir,
-                                         const std::vector<Texture>& textures, const std::string& out_dir,
-                                         const VocSmoothConfig& config,
-                                         const std::function<void(int done, int total)>& progress = {});
+// Builds the data set (see above) from every PNG/JPEG directly in images_dir, labels from
+// labels_dir/<stem>.png when given (else 255, ignore), with `textures` (already the split's).
+// out_dir must be new, or an unfinished or finished build of the same parameters. `progress`
+// reports (stage, done, total) for the stages "checking inputs", "ground truths" (photos) and
+// "samples", one call at a time (from worker threads).
+VocSmoothReport write_voc_smooth_dataset(
+    const std::string& images_dir, const std::string& labels_dir, const std::vector<Texture>& textures,
+    const std::string& out_dir, const VocSmoothConfig& config,
+    const std::function<void(const std::string& stage, int64_t done, int64_t total)>& progress = {});
 
 }  // namespace csgis::data

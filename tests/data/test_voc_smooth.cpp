@@ -133,13 +133,19 @@ TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest"
   VocSmoothConfig cfg;
   cfg.textures_per_image = 2;
   cfg.threads = 2;
-  std::vector<int> totals;  // the callback runs on worker threads: assert afterwards
-  const VocSmoothReport r =
-      write_voc_smooth_dataset(images, labels, textures, out, cfg, [&](int, int total) { totals.push_back(total); });
-  CHECK(totals == std::vector<int>{2, 2});
-  CHECK(r.images == 2);
-  REQUIRE(r.kept == 2);  // noisy flat blocks: some operator flattens them
+  std::vector<std::string> stages;  // the callback runs on worker threads (one call at a time)
+  std::vector<int64_t> gt_totals;
+  const VocSmoothReport r = write_voc_smooth_dataset(images, labels, textures, out, cfg,
+                                                     [&](const std::string& stage, int64_t, int64_t total) {
+                                                       if (stages.empty() || stages.back() != stage) stages.push_back(stage);
+                                                       if (stage == "ground truths") gt_totals.push_back(total);
+                                                     });
+  CHECK(stages == std::vector<std::string>{"checking inputs", "ground truths", "samples"});
+  CHECK(gt_totals == std::vector<int64_t>{2, 2});
+  CHECK(r.photos == 2);
+  REQUIRE(r.ground_truths == 2);  // noisy flat blocks: some operator flattens them
   CHECK(r.samples == 4);
+  CHECK(r.rejected.empty());
   const FolderDataset ds(out);
   REQUIRE(ds.size() == 4);
   const Sample s = ds.get(0);
@@ -148,9 +154,17 @@ TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest"
   CHECK(s.input.width == 48);
   const nlohmann::json& m = ds.manifest();
   CHECK(m.at("generator") == "csgis-voc-smooth");
-  CHECK(m.at("ground_truth").at("a").at("candidates").size() == 4);  // bf, l0, rgf, rtv
+  CHECK(m.at("ground_truth").at("a").at("candidates").size() == 5);  // bf, l0, rgf, rtv, sdf
   CHECK(m.at("ground_truth").at("a").at("chosen").is_string());
+  CHECK(m.at("ground_truth").at("a").at("box") == nlohmann::json{0, 0, 48, 40});
   CHECK(m.at("sample_textures").size() == 4);
+  const nlohmann::json& ops = m.at("parameters").at("operators");
+  REQUIRE(ops.size() == 5);
+  CHECK(ops[3].at("name") == "rtv");
+  CHECK(ops[3].at("params").at("lambda") == Approx(0.015));
+  CHECK(ops[4].at("name") == "sdf");
+  CHECK(ops[4].at("params").at("nu") == Approx(400));
+  CHECK(m.at("rejected").empty());
 
   // One thread writes the same files.
   VocSmoothConfig serial = cfg;
@@ -164,12 +178,15 @@ TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest"
     }
   CHECK(testing::read_bytes(out + "/manifest.json") == testing::read_bytes(dir / "serial/manifest.json"));
 
-  // A second build into the same folder is refused; a label of the wrong size names both files.
-  CHECK_THROWS_WITH(write_voc_smooth_dataset(images, labels, textures, out, cfg), Catch::Contains("already holds"));
+  // Labels of the wrong size skip that photo with the reason; the other photo is still built.
   save_png(labels + "/b.png", Image(10, 10, 3, 0.f));
-  CHECK_THROWS_WITH(write_voc_smooth_dataset(images, labels, textures, dir / "set2", cfg),
-                    Catch::Contains("b.png") && Catch::Contains("are 10x10"));
-  CHECK(!fs::exists(fs::path(dir / "set2") / "input"));  // checked before anything was written
+  const VocSmoothReport r2 = write_voc_smooth_dataset(images, labels, textures, dir / "set2", cfg);
+  REQUIRE(r2.rejected.size() == 1);
+  CHECK(r2.rejected[0].first == "b");
+  CHECK_THAT(r2.rejected[0].second, Catch::Contains("labels size mismatch") && Catch::Contains("b.png") &&
+                                        Catch::Contains("is 10x10, the photo 48x40"));
+  CHECK(r2.samples == 2);
+  CHECK(FolderDataset(dir / "set2").manifest().at("rejected")[0].at("photo") == "b");
   // A colour that is no VOC class is refused with the pixel named.
   Image odd(48, 40, 3, 0.f);
   odd.at(7, 3, 0) = 0.2f;

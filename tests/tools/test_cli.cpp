@@ -19,6 +19,7 @@
 #include "data/smoothers/rolling_guidance.h"
 #include "data/smoothers/sd_filter.h"
 #include "data/smoothers/wls.h"
+#include "data/voc_smooth.h"
 #include "engine/autograd.h"
 #include "engine/generator.h"
 #include "engine/io/safetensors.h"
@@ -329,16 +330,24 @@ TEST_CASE("cli: build-dataset --images builds a VOC-smooth folder; bad flags are
       for (int c = 0; c < 3; ++c)
         photo.at(x, y, c) = (x < 20 ? 0.3f : 0.7f) + 0.05f * float(c) + float(gen.uniform(-0.02, 0.02));
   data::save_png(dir / "photos/p.png", photo);
-  const std::string out = dir / "voc";
-  Run r = csgis_run(dir, "build-dataset --images '" + (dir / "photos") + "' --split train --textures-per-image 2 --out '" +
-                             out + "'");
+  const std::string out = dir / "voc", split = data::photo_split_name(data::photo_split("p"));
+  Run r = csgis_run(dir, "build-dataset --images '" + (dir / "photos") + "' --split " + split +
+                             " --textures-per-image 2 --out '" + out + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
-  CHECK(r.out.find("1 of 1 images got a ground truth") != std::string::npos);
+  CHECK(r.out.find("1 ground truths from 1 " + split + " photos") != std::string::npos);
   const nlohmann::json m = nlohmann::json::parse(slurp(out + "/manifest.json"));
   CHECK(m.at("generator") == "csgis-voc-smooth");
-  CHECK(m.at("ground_truth").at("p").at("candidates").size() == 4);
+  CHECK(m.at("ground_truth").at("p").at("candidates").size() == 5);  // bf, l0, rgf, rtv, sdf
   CHECK(data::FolderDataset(out).size() == m.at("count").get<int64_t>());
+  CHECK(m.at("parameters").at("texture_source").at("folders")[0] == data::default_texture_dir());
+  // The photo is in one split only: another split of the same folder is one line saying so.
+  const std::string other = split == "train" ? "val" : "train";
+  r = csgis_run(dir, "build-dataset --images '" + (dir / "photos") + "' --split " + other + " --out '" + (dir / "o") + "'");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("none of the 1 photos of") != std::string::npos);
+  CHECK(r.err.find("falls in the " + other + " split") != std::string::npos);
 
   r = csgis_run(dir, "build-dataset --procedural --images '" + (dir / "photos") + "' --out '" + (dir / "x") + "'");
   CHECK(r.rc != 0);
@@ -347,9 +356,10 @@ TEST_CASE("cli: build-dataset --images builds a VOC-smooth folder; bad flags are
   // Pure noise: no candidate passes, which is an error naming the threshold (the manifest stays).
   fs::create_directories(dir / "noise");
   data::save_png(dir / "noise/n.png", test_picture(40, 32, 7));
-  r = csgis_run(dir, "build-dataset --images '" + (dir / "noise") + "' --out '" + (dir / "z") + "'");
+  r = csgis_run(dir, "build-dataset --images '" + (dir / "noise") + "' --split " + data::photo_split_name(data::photo_split("n")) +
+                         " --out '" + (dir / "z") + "'");
   CHECK(r.rc != 0);
-  CHECK(r.err.find("none of the 1 images") != std::string::npos);
+  CHECK(r.err.find("none of the 1 photos") != std::string::npos);
   CHECK(fs::exists(dir / "z/manifest.json"));
   r = csgis_run(dir, "build-dataset --images '" + (dir / "nowhere") + "' --out '" + (dir / "y") + "'");
   CHECK(r.rc != 0);
@@ -403,4 +413,70 @@ TEST_CASE("cli: eval --tune picks each operator's setting on the tuning set and 
   r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "nowhere") + "' --methods gf --out '" + out + "'");
   CHECK(r.rc != 0);
   CHECK(r.err.find(dir / "nowhere") != std::string::npos);
+}
+
+TEST_CASE("cli: build-dataset crops, texture folders, resuming, skipped photos and bad flags", "[unit]") {
+  Scratch dir;
+  for (const char* d : {"photos", "tex1", "tex2/sub", "empty"}) fs::create_directories(dir / d);
+  data::Image photo(40, 32, 3);
+  Generator gen(3);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 40; ++x)
+      for (int c = 0; c < 3; ++c)
+        photo.at(x, y, c) = (x < 20 ? 0.3f : 0.7f) + 0.05f * float(c) + float(gen.uniform(-0.02, 0.02));
+  const std::string stem = "wall";
+  const std::string split = data::photo_split_name(data::photo_split(stem));
+  data::save_png(dir / ("photos/" + stem + ".png"), photo);
+  std::ofstream(dir / "photos/broken.png") << "not a png";
+  const bool broken_here = data::photo_split("broken") == data::photo_split(stem);
+  for (int k = 0; k < 6; ++k)  // textures as images, in two folders
+    data::save_png(dir / (k < 3 ? "tex1/t" : "tex2/sub/t") + std::to_string(k) + ".png", test_picture(24, 20, uint64_t(k)));
+  const std::string base = "build-dataset --images '" + (dir / "photos") + "' --split " + split +
+                           " --textures '" + (dir / "tex1") + "," + (dir / "tex2") +
+                           "' --crops 2 --crop-size 16 --smooth-window 8 --textures-per-image 1 --out '" + (dir / "set") + "'";
+  Run r = csgis_run(dir, base);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const std::string first = slurp(dir / "set/manifest.json");
+  const nlohmann::json m = nlohmann::json::parse(first);
+  CHECK(m.at("parameters").at("crops") == 2);
+  CHECK(m.at("parameters").at("texture_source").at("folders").size() == 2);
+  CHECK(m.at("parameters").at("texture_list").size() >= 1);
+  CHECK(m.at("ground_truth").contains(stem + "_c0"));
+  CHECK(m.at("ground_truth").contains(stem + "_c1"));
+  CHECK(r.err.find("ground truths") != std::string::npos);  // the stage bars
+  CHECK((r.err.find("warning: skipped 'broken': unreadable") != std::string::npos) == broken_here);
+  // A rerun resumes (nothing left to do) and says so; other flags on the same folder are refused.
+  r = csgis_run(dir, base);
+  REQUIRE(r.rc == 0);
+  const int photos_here = broken_here ? 2 : 1;
+  CHECK(r.err.find("resumed: " + std::to_string(photos_here) + " of " + std::to_string(photos_here) +
+                   " photos were already done") !=
+        std::string::npos);
+  CHECK(slurp(dir / "set/manifest.json") == first);
+  r = csgis_run(dir, base + " --max-side 20");
+  CHECK(r.rc != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("max_side was 0, now 20") != std::string::npos);
+
+  const std::string help = csgis_run(dir, "build-dataset --help").out;
+  for (const char* flag : {"--max-side", "--crops", "--crop-size", "--texture-max-side", "--textures", "test"})
+    CHECK(help.find(flag) != std::string::npos);
+  const std::string photos = "build-dataset --images '" + (dir / "photos") + "' --out '" + (dir / "bad") + "' ";
+  for (const auto& [flags, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"--max-side=-1", "--max-side must be >= 0"},
+           {"--crops=-1", "--crops must be >= 0"},
+           {"--crops 2", "--crops 2 needs --crop-size"},
+           {"--crops 1 --crop-size 64 --max-side 32", "--crop-size 64 is larger than --max-side 32"},
+           {"--textures '" + (dir / "empty") + "'", "'" + (dir / "empty") + "' holds no texture"},
+       }) {
+    r = csgis_run(dir, photos + flags);
+    INFO(flags);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find(needle) != std::string::npos);
+  }
+  r = csgis_run(dir, "build-dataset --procedural --split test --out '" + (dir / "bad") + "'");
+  CHECK(r.rc != 0);
+  CHECK(r.err.find("--split test needs --images") != std::string::npos);
 }
