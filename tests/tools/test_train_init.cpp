@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "data/augment.h"
 #include "data/dataset.h"
 #include "engine/context.h"
 #include "engine/generator.h"
@@ -237,4 +238,27 @@ TEST_CASE("train: a folder source with procedural samples mixed in, larger than 
   const TrainResult second = run(c, dir / "resumed", dir / "resumed/checkpoint.safetensors");
   REQUIRE(second.losses.size() == 3);
   for (int i = 0; i < 3; ++i) CHECK(second.losses[size_t(i)] == full.losses[size_t(3 + i)]);
+}
+
+TEST_CASE("train: jess-real.json fine-tunes jess-small with the reference's augmentation", "[unit]") {
+  const fs::path root = fs::path(CSGIS_TEST_FIXTURES) / "..";
+  const TrainConfig c = TrainConfig::load((root / "configs/jess-real.json").string());
+  // Its init weights are the shipped model, and that model is the config's architecture.
+  CHECK(c.init_weights == "weights/jess-small.safetensors");
+  CHECK(models::load_jess((root / c.init_weights).string())->config() == c.model);
+  CHECK(c.source == "runs/real-set/train");
+  CHECK(c.val_source == "runs/real-set/val");
+  CHECK((c.patch == 128 && c.batch == 4 && c.steps == 6000 && c.seed == 3));
+  CHECK((c.aug_hflip && !c.aug_rot90 && c.aug_max_angle == 45.f && c.aug_hue == 0.3f));
+  CHECK(c.aug_brightness_shift == 0.f);
+  CHECK(c.aug_brightness_range == std::vector<double>{0.3, 1.7});
+  CHECK(c.aug_contrast_range == std::vector<double>{0.3, 1.7});
+  CHECK(c.procedural_fraction == 0.25);
+  CHECK(data::max_fitting_angle_deg(c.sample_size, c.patch) == 45.0);  // procedural samples turn fully
+  CHECK(data::max_fitting_angle_deg(256, c.patch) == 45.0);            // and so do the 256 px crops
+  // jess-small was selected with BatchNorm frozen: it stays frozen on the file's statistics
+  // (precise BN measures training-mode statistics, which a frozen-tuned model never saw).
+  CHECK(c.bn_freeze_from_start);
+  CHECK(c.bn_freeze_step == 0);
+  CHECK(c.bn_recalibration_batches == 0);
 }
