@@ -1,4 +1,4 @@
-// Augmentation as one inverse affine map per sample (flip, quarter turns, small rotation, crop) plus a
+// Augmentation as one inverse affine map per sample (flip, quarter turns, rotation, crop) plus a
 // shared colour jitter. Output pixel p maps to source c + A (p - c_out), centres measured from the
 // middle of each image, so quarter turns and flips of integer-aligned crops land on pixel centres.
 #include "data/augment.h"
@@ -122,6 +122,64 @@ Sample rotate90(const Sample& s, int k) {
   return warp(s, ow, oh, quarter_turns(k), (s.width() - 1) * 0.5f, (s.height() - 1) * 0.5f);
 }
 
+double max_fitting_angle_deg(int n, int patch) {
+  CSGIS_CHECK(patch > 0 && n >= patch, "max_fitting_angle_deg: source ", n, " smaller than patch ", patch);
+  if (patch == 1) return 45.0;
+  if (n - patch < 2) return 0.0;  // no whole pixel of margin on either side
+  const double half = (patch - 1) * 0.5;
+  // The widest rotated half-extent the integer crop grid allows (offset_range's condition).
+  const double factor = 1.0 + double((n - patch) / 2) / half;  // bound on |cos a| + |sin a|
+  if (factor >= std::sqrt(2.0)) return 45.0;
+  // |cos a| + |sin a| = sqrt(2) sin(a + 45 deg) on [0, 45 deg], increasing.
+  return std::max(0.0, std::asin(factor / std::sqrt(2.0)) * 180.0 / M_PI - 45.0);
+}
+
+void scale_brightness(Sample& s, float factor) {
+  if (factor == 1.f) return;
+  for (Image* img : {&s.input, &s.gt, &s.over})
+    for (float& v : img->pixels) v = std::clamp(v * factor, 0.f, 1.f);
+}
+
+namespace {
+
+// Hexcone HSV, H in [0, 1) (torchvision's _rgb2hsv / _hsv2rgb).
+void shift_pixel_hue(float* p, float turns) {
+  const float r = p[0], g = p[1], b = p[2];
+  const float mx = std::max({r, g, b}), mn = std::min({r, g, b}), chroma = mx - mn;
+  if (chroma <= 0.f) return;  // grey: no hue to move
+  float h;
+  if (mx == r) h = (g - b) / chroma;
+  else if (mx == g) h = 2.f + (b - r) / chroma;
+  else h = 4.f + (r - g) / chroma;
+  h = h / 6.f + turns;
+  h -= std::floor(h);  // wrap into [0, 1)
+  const float sat = chroma / mx, v = mx;
+  const float h6 = h * 6.f;
+  const int sector = std::min(int(h6), 5);
+  const float f = h6 - float(sector);
+  const float lo = v * (1.f - sat), down = v * (1.f - sat * f), up = v * (1.f - sat * (1.f - f));
+  float out[3];
+  switch (sector) {
+    case 0: out[0] = v, out[1] = up, out[2] = lo; break;
+    case 1: out[0] = down, out[1] = v, out[2] = lo; break;
+    case 2: out[0] = lo, out[1] = v, out[2] = up; break;
+    case 3: out[0] = lo, out[1] = down, out[2] = v; break;
+    case 4: out[0] = up, out[1] = lo, out[2] = v; break;
+    default: out[0] = v, out[1] = lo, out[2] = down; break;
+  }
+  for (int c = 0; c < 3; ++c) p[c] = std::clamp(out[c], 0.f, 1.f);
+}
+
+}  // namespace
+
+void shift_hue(Sample& s, float turns) {
+  if (turns == 0.f) return;  // keep exact
+  for (Image* img : {&s.input, &s.gt, &s.over}) {
+    const size_t n = size_t(img->width) * img->height;
+    for (size_t i = 0; i < n; ++i) shift_pixel_hue(&img->pixels[i * 3], turns);
+  }
+}
+
 void colour_jitter(Sample& s, float brightness, float contrast, float saturation) {
   if (brightness == 0.f && contrast == 1.f && saturation == 1.f) return;  // keep exact
   double sum = 0;
@@ -148,14 +206,20 @@ Sample augment(const Sample& s, const AugmentConfig& cfg, Generator& g) {
   CSGIS_CHECK(P > 0, "augment: patch must be positive, got ", P);
   if (W < P || H < P)
     CSGIS_FAIL("sample '", s.name, "' is ", W, "x", H, ", smaller than the ", P, "x", P, " patch");
-  // A fixed number of draws in a fixed order, whatever the flags: the stream stays aligned.
+  CSGIS_CHECK(cfg.max_angle_deg >= 0.f && cfg.max_angle_deg <= 45.f, "augment: max_angle_deg must be in [0, 45], got ",
+              cfg.max_angle_deg);
+  // A fixed number of draws in a fixed order, whatever the flags: the stream stays aligned. The
+  // first eight are the original augmentation's, so its configurations keep their exact output.
   const bool flip = g.uniform() < 0.5;
   const int k = int(g.randint(4));
   const double angle_u = g.uniform(-1.0, 1.0);
   const double ux = g.uniform(), uy = g.uniform();
   const float bright = float(g.uniform(-cfg.brightness, cfg.brightness));
-  const float contr = float(g.uniform(1.0 - cfg.contrast, 1.0 + cfg.contrast));
+  const float contr = cfg.use_contrast_range ? float(g.uniform(cfg.contrast_lo, cfg.contrast_hi))
+                                             : float(g.uniform(1.0 - cfg.contrast, 1.0 + cfg.contrast));
   const float satur = float(g.uniform(1.0 - cfg.saturation, 1.0 + cfg.saturation));
+  const float hue = float(g.uniform(-cfg.hue, cfg.hue));
+  const float bright_factor = float(g.uniform(cfg.brightness_factor_lo, cfg.brightness_factor_hi));
 
   Affine A;
   if (cfg.hflip && flip) A = {-1, 0, 0, 1};
@@ -163,12 +227,16 @@ Sample augment(const Sample& s, const AugmentConfig& cfg, Generator& g) {
   const float half = (P - 1) * 0.5f;
   int lox = 0, hix = 0, loy = 0, hiy = 0;
   if (cfg.max_angle_deg > 0.f) {
-    const double th = angle_u * cfg.max_angle_deg * M_PI / 180.0;
+    // The range shrinks to the largest angle the margin allows; a full-range fit is the original
+    // expression, bit for bit.
+    const double fits = max_fitting_angle_deg(std::min(W, H), P);
+    const double th = fits >= cfg.max_angle_deg ? angle_u * cfg.max_angle_deg * M_PI / 180.0
+                                                : angle_u * fits * M_PI / 180.0;
     const Affine R = mul({float(std::cos(th)), float(-std::sin(th)), float(std::sin(th)),
                           float(std::cos(th))}, A);
     if (offset_range(W, half, half * (std::fabs(R.a) + std::fabs(R.b)), lox, hix) &&
         offset_range(H, half, half * (std::fabs(R.c) + std::fabs(R.d)), loy, hiy))
-      A = R;  // else: no room for the rotated patch, the rotation is skipped
+      A = R;  // else (float rounding at the limit): the rotation is skipped
   }
   // Offsets for the (possibly rotated) patch; a skipped rotation falls back to the plain range.
   if (!offset_range(W, half, half * (std::fabs(A.a) + std::fabs(A.b)), lox, hix)) lox = hix = 0;
@@ -182,7 +250,9 @@ Sample augment(const Sample& s, const AugmentConfig& cfg, Generator& g) {
     oy = (loy + hiy) / 2;
   }
   Sample out = warp(s, P, P, A, ox + half, oy + half);
+  scale_brightness(out, bright_factor);
   colour_jitter(out, bright, contr, satur);
+  shift_hue(out, hue);
   return out;
 }
 

@@ -19,7 +19,8 @@ uint64_t mix(uint64_t a, uint64_t b) {  // splitmix64-style combination of two w
   return z ^ (z >> 31);
 }
 
-constexpr uint64_t kShuffleTag = 0x73687566666c65ULL, kAugmentTag = 0x6175676d656e74ULL;
+constexpr uint64_t kShuffleTag = 0x73687566666c65ULL, kAugmentTag = 0x6175676d656e74ULL,
+                   kMixTag = 0x6d6978696e67ULL;
 
 // HWC RGB -> CHW planes at dst.
 void put_chw(const Image& img, float* dst) {
@@ -35,6 +36,10 @@ Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderConfig cfg, int
   CSGIS_CHECK(source_, "Loader: no sample source");
   CSGIS_CHECK(cfg_.batch_size > 0, "Loader: batch_size must be positive, got ", cfg_.batch_size);
   CSGIS_CHECK(cfg_.workers >= 0 && cfg_.prefetch > 0, "Loader: workers >= 0 and prefetch > 0 needed");
+  CSGIS_CHECK(cfg_.mix_fraction >= 0 && cfg_.mix_fraction <= 1, "Loader: mix_fraction must be in [0, 1], got ",
+              cfg_.mix_fraction);
+  CSGIS_CHECK(cfg_.mix_fraction == 0 || cfg_.mix_source, "Loader: mix_fraction ", cfg_.mix_fraction,
+              " without a mix source");
   CSGIS_CHECK(start_batch >= 0, "Loader: start batch ", start_batch, " is negative");
   const int64_t n = source_->size();
   if (n >= 0) {
@@ -82,6 +87,14 @@ int64_t Loader::sample_index(int64_t batch, int j) const {
   return batch_samples(batch)[size_t(j)];
 }
 
+bool Loader::from_mix_source(int64_t batch, int j) const {
+  CSGIS_CHECK(j >= 0 && j < cfg_.batch_size, "Loader::from_mix_source: slot ", j, " of a batch of ",
+              cfg_.batch_size);
+  if (cfg_.mix_fraction <= 0) return false;  // no draw: batches stay exactly as without mixing
+  Generator g(mix(cfg_.seed ^ kMixTag, uint64_t(batch * cfg_.batch_size + j)));
+  return g.uniform() < cfg_.mix_fraction;
+}
+
 Loader::Raw Loader::build(int64_t batch) const {
   Raw r;
   try {
@@ -95,7 +108,7 @@ Loader::Raw Loader::build(int64_t batch) const {
     const std::vector<int64_t> indices = batch_samples(batch);
     for (int j = 0; j < B; ++j) {
       const int64_t slot = batch * B + j;
-      const Sample raw = source_->get(indices[size_t(j)]);
+      const Sample raw = from_mix_source(batch, j) ? cfg_.mix_source->get(slot) : source_->get(indices[size_t(j)]);
       Generator g(mix(cfg_.seed ^ kAugmentTag, uint64_t(slot)));
       const Sample s = augment(raw, cfg_.augment, g);
       put_chw(s.input, &r.input[j * 3 * plane]);

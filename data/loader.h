@@ -5,11 +5,14 @@
 //     sample is perm_e[(b mod batches_per_epoch) * batch_size + j], perm_e a Fisher-Yates shuffle
 //     from Generator(mix(seed, e)) (identity when shuffle is off);
 //   infinite (procedural) source: the sample is index s;
-//   augmentation draws from Generator(mix(seed, s)).
+//   augmentation draws from Generator(mix(seed, s));
+//   with a mix source and mix_fraction p > 0, slot s instead takes mix_source->get(s) when
+//     Generator(mix(seed ^ mix tag, s)).uniform() < p (the source sample it displaces is skipped).
 // So the thread count changes nothing, and a trainer resuming at batch k (seek(k) or start_batch)
 // gets exactly the batches an uninterrupted run would have.
 // Procedural training: generate samples larger than the patch (ProceduralConfig::size >=
-// ~1.2 * patch + 2 for 10-degree rotations), else small rotations are skipped for lack of margin.
+// ~1.2 * patch + 2 for 10-degree rotations, ~1.42 * patch + 2 for 45), else the rotation range
+// shrinks to what the margin allows (data/augment.h).
 // Validation: AugmentConfig::none(patch) and shuffle = false (or read the source directly).
 #pragma once
 #include <condition_variable>
@@ -44,6 +47,10 @@ struct LoaderConfig {
   uint64_t seed = 0;
   bool shuffle = true;  // finite sources: a new permutation each epoch
   AugmentConfig augment;
+  // Another source mixed in (procedural samples into a folder set): see the rule above. It must be
+  // infinite or at least as long as the slots drawn from it.
+  std::shared_ptr<const SampleSource> mix_source;
+  double mix_fraction = 0.0;
 };
 
 class Loader {
@@ -59,8 +66,10 @@ class Loader {
   // Restart at batch b: prefetched batches are dropped, workers continue from b.
   void seek(int64_t batch);
   int64_t batches_per_epoch() const { return batches_per_epoch_; }  // -1: infinite source
-  // Which source sample fills slot j of batch b (the rule above).
+  // Which source sample fills slot j of batch b (the rule above; ignores the mix source).
   int64_t sample_index(int64_t batch, int j) const;
+  // Whether slot j of batch b comes from the mix source.
+  bool from_mix_source(int64_t batch, int j) const;
 
  private:
   struct Raw {  // a batch as plain buffers: tensors are only made on the consumer's thread

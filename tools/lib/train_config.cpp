@@ -49,6 +49,13 @@ class Fields {
     } else if constexpr (std::is_floating_point_v<T>) {
       CSGIS_CHECK(v.is_number(), where_, ": field '", name, "': expected a number, got ", type_name(v));
       out = v.get<T>();
+    } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+      CSGIS_CHECK(v.is_array(), where_, ": field '", name, "': expected an array of numbers, got ", type_name(v));
+      out.clear();
+      for (const auto& e : v) {
+        CSGIS_CHECK(e.is_number(), where_, ": field '", name, "': expected numbers, got ", type_name(e));
+        out.push_back(e.get<double>());
+      }
     } else {  // std::vector<int64_t>
       CSGIS_CHECK(v.is_array(), where_, ": field '", name, "': expected an array of integers, got ", type_name(v));
       out.clear();
@@ -96,6 +103,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("feature_blocks", c.model.feature_blocks);
     f.get("smooth_blocks", c.model.smooth_blocks);
     f.get("enhance_blocks", c.model.enhance_blocks);
+    f.get("init", c.init_weights);
     f.refuse_unknown();
   }
   if (const auto* d = top.object("data")) {
@@ -108,6 +116,16 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("batch", c.batch);
     f.get("workers", c.workers);
     f.get("augment", c.augment);
+    f.get("aug_hflip", c.aug_hflip);
+    f.get("aug_rot90", c.aug_rot90);
+    f.get("aug_max_angle", c.aug_max_angle);
+    f.get("aug_brightness_shift", c.aug_brightness_shift);
+    f.get("aug_brightness_range", c.aug_brightness_range);
+    f.get("aug_contrast", c.aug_contrast);
+    f.get("aug_contrast_range", c.aug_contrast_range);
+    f.get("aug_saturation", c.aug_saturation);
+    f.get("aug_hue", c.aug_hue);
+    f.get("procedural_fraction", c.procedural_fraction);
     f.get("texture_strength_max", c.texture_strength_max);
     f.get("texture_scale_min", c.texture_scale_min);
     f.get("texture_scale_max", c.texture_scale_max);
@@ -147,6 +165,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   top.get("threads", c.threads);
   top.get("bn_recalibration_batches", c.bn_recalibration_batches);
   top.get("bn_freeze_step", c.bn_freeze_step);
+  top.get("bn_freeze_from_start", c.bn_freeze_from_start);
   top.refuse_unknown();
 
   check_range(c.model.dim > 0 && c.model.feature_blocks >= 0 && c.model.smooth_blocks >= 0 &&
@@ -160,6 +179,24 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   check_range(c.texture_strength_max >= 1.f, where, "data.texture_strength_max", "must be >= 1");
   check_range(c.texture_scale_min > 0.f && c.texture_scale_max >= c.texture_scale_min, where,
               "data.texture_scale_min/texture_scale_max", "must satisfy 0 < min <= max");
+  check_range(c.aug_max_angle >= 0.f && c.aug_max_angle <= 45.f, where, "data.aug_max_angle",
+              "must be in [0, 45] degrees (data.aug_rot90 covers larger turns)");
+  check_range(c.aug_brightness_shift >= 0.f && c.aug_brightness_shift <= 1.f, where, "data.aug_brightness_shift",
+              "must be in [0, 1]");
+  check_range(c.aug_brightness_range.size() == 2 && c.aug_brightness_range[0] >= 0 &&
+                  c.aug_brightness_range[0] <= c.aug_brightness_range[1],
+              where, "data.aug_brightness_range", "must be [lo, hi] with 0 <= lo <= hi");
+  check_range(c.aug_contrast >= 0.f && c.aug_contrast <= 1.f, where, "data.aug_contrast", "must be in [0, 1]");
+  check_range(c.aug_contrast_range.empty() ||
+                  (c.aug_contrast_range.size() == 2 && c.aug_contrast_range[0] >= 0 &&
+                   c.aug_contrast_range[0] <= c.aug_contrast_range[1]),
+              where, "data.aug_contrast_range", "must be [] (use data.aug_contrast) or [lo, hi] with 0 <= lo <= hi");
+  check_range(c.aug_saturation >= 0.f && c.aug_saturation <= 1.f, where, "data.aug_saturation", "must be in [0, 1]");
+  check_range(c.aug_hue >= 0.f && c.aug_hue <= 0.5f, where, "data.aug_hue", "must be in [0, 0.5] turns");
+  check_range(c.procedural_fraction >= 0 && c.procedural_fraction <= 1, where, "data.procedural_fraction",
+              "must be in [0, 1]");
+  check_range(c.procedural_fraction == 0 || c.source != "procedural", where, "data.procedural_fraction",
+              "mixes procedural samples into a folder source; data.source is already procedural");
   check_range(c.lr > 0, where, "optim.lr", "must be > 0");
   check_range(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, where, "optim.beta1/beta2",
               "must be in [0, 1)");
@@ -168,6 +205,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   check_range(c.log_interval >= 1 && c.val_interval >= 1 && c.checkpoint_interval >= 1, where,
               "log_interval/val_interval/checkpoint_interval", "must be >= 1");
   check_range(c.bn_freeze_step >= 0, where, "bn_freeze_step", "must be >= 0");
+  check_range(!(c.bn_freeze_from_start && c.bn_freeze_step > 0), where, "bn_freeze_from_start",
+              "excludes bn_freeze_step > 0 (BatchNorm is frozen once)");
   check_range(c.bn_recalibration_batches >= 0, where, "bn_recalibration_batches", "must be >= 0");
   check_range(c.device == "cpu" || c.device == "simt" || c.device.rfind("cuda", 0) == 0, where, "device",
               "must be cpu, cuda, cuda:N or simt");
@@ -188,10 +227,15 @@ TrainConfig TrainConfig::load(const std::string& path) {
 
 nlohmann::json TrainConfig::to_json() const {
   return {{"model", {{"dim", model.dim}, {"feature_blocks", model.feature_blocks},
-                     {"smooth_blocks", model.smooth_blocks}, {"enhance_blocks", model.enhance_blocks}}},
+                     {"smooth_blocks", model.smooth_blocks}, {"enhance_blocks", model.enhance_blocks}, {"init", init_weights}}},
           {"data", {{"source", source}, {"val_source", val_source}, {"texture_dir", texture_dir},
                     {"sample_size", sample_size}, {"patch", patch}, {"batch", batch}, {"workers", workers},
-                    {"augment", augment}, {"texture_strength_max", texture_strength_max},
+                    {"augment", augment}, {"aug_hflip", aug_hflip}, {"aug_rot90", aug_rot90},
+                    {"aug_max_angle", aug_max_angle}, {"aug_brightness_shift", aug_brightness_shift},
+                    {"aug_brightness_range", aug_brightness_range}, {"aug_contrast", aug_contrast},
+                    {"aug_contrast_range", aug_contrast_range}, {"aug_saturation", aug_saturation},
+                    {"aug_hue", aug_hue}, {"procedural_fraction", procedural_fraction},
+                    {"texture_strength_max", texture_strength_max},
                     {"texture_scale_min", texture_scale_min}, {"texture_scale_max", texture_scale_max},
                     {"texture_orient", texture_orient}, {"val_count", val_count}, {"val_size", val_size}}},
           {"optim", {{"lr", lr}, {"beta1", beta1}, {"beta2", beta2}, {"weight_decay", weight_decay},
@@ -201,7 +245,8 @@ nlohmann::json TrainConfig::to_json() const {
                     {"contrastive_l1", contrastive_l1}, {"margin_l1", margin_l1}, {"lambda_c", lambda_c}}},
           {"steps", steps}, {"device", device}, {"seed", seed}, {"log_interval", log_interval},
           {"val_interval", val_interval}, {"checkpoint_interval", checkpoint_interval}, {"threads", threads},
-          {"bn_recalibration_batches", bn_recalibration_batches}, {"bn_freeze_step", bn_freeze_step}};
+          {"bn_recalibration_batches", bn_recalibration_batches}, {"bn_freeze_step", bn_freeze_step},
+          {"bn_freeze_from_start", bn_freeze_from_start}};
 }
 
 }  // namespace csgis::tools

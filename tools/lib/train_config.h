@@ -13,7 +13,9 @@
 namespace csgis::tools {
 
 struct TrainConfig {
-  models::JessConfig model;  // "model": {dim, feature_blocks, smooth_blocks, enhance_blocks}
+  models::JessConfig model;  // "model": {dim, feature_blocks, smooth_blocks, enhance_blocks, init}
+  // "model.init": weights (save_jess format) loaded before step 1 of a fresh run; empty = random.
+  std::string init_weights;
 
   // "data"
   std::string source = "procedural";  // "procedural" or a dataset folder (DIR/input, gt, ...)
@@ -24,6 +26,20 @@ struct TrainConfig {
   int batch = 4;
   int workers = 2;
   bool augment = true;
+  // Augmentation (data/augment.h; used when augment is true). Defaults: the original augmentation,
+  // which the shipped configs train with.
+  bool aug_hflip = true;
+  bool aug_rot90 = true;
+  float aug_max_angle = 10.f;            // degrees, [0, 45]; shrunk to what the sample's margin allows
+  float aug_brightness_shift = 0.1f;     // additive, uniform in [-b, b]
+  std::vector<double> aug_brightness_range = {1.0, 1.0};  // multiplicative factor [lo, hi]
+  float aug_contrast = 0.1f;             // factor in [1 - c, 1 + c] (when aug_contrast_range is empty)
+  std::vector<double> aug_contrast_range;  // [lo, hi]: replaces aug_contrast
+  float aug_saturation = 0.1f;           // factor in [1 - s, 1 + s]
+  float aug_hue = 0.f;                   // hue shift in [-h, h] turns, h <= 0.5
+  // Folder training sources: each sample is, with this probability, a procedural one instead
+  // (decided from (seed, sample slot)); 0 = off.
+  double procedural_fraction = 0.0;
   // Procedural training textures only (validation keeps the plain eq. 14-16): strength drawn in
   // [1, texture_strength_max], magnification log-uniform in [texture_scale_min, texture_scale_max],
   // random square symmetry when texture_orient. Defaults: off.
@@ -62,6 +78,10 @@ struct TrainConfig {
   // the network keeps learning), so the weights adapt to what evaluation mode computes. With
   // bn_recalibration_batches the statistics are recalibrated once at this step, then frozen.
   int64_t bn_freeze_step = 0;
+  // true: BatchNorm layers are frozen from step 1 (recalibrated once before it with the initial
+  // weights when bn_recalibration_batches > 0): fine-tuning a model trained with frozen BN.
+  // Excludes bn_freeze_step > 0.
+  bool bn_freeze_from_start = false;
   int threads = 0;                    // CPU threads (0: OMP_NUM_THREADS or all cores)
 
   // `where` names the file in error messages.

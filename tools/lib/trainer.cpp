@@ -116,6 +116,26 @@ ValidationResult validate(models::Jess& model, const ValidationSet& v) {
   return r;
 }
 
+data::AugmentConfig augment_config(const TrainConfig& c) {
+  data::AugmentConfig a;
+  a.patch = c.patch;
+  a.hflip = c.aug_hflip;
+  a.rot90 = c.aug_rot90;
+  a.max_angle_deg = c.aug_max_angle;
+  a.brightness = c.aug_brightness_shift;
+  a.brightness_factor_lo = float(c.aug_brightness_range[0]);
+  a.brightness_factor_hi = float(c.aug_brightness_range[1]);
+  a.contrast = c.aug_contrast;
+  a.use_contrast_range = !c.aug_contrast_range.empty();
+  if (a.use_contrast_range) {
+    a.contrast_lo = float(c.aug_contrast_range[0]);
+    a.contrast_hi = float(c.aug_contrast_range[1]);
+  }
+  a.saturation = c.aug_saturation;
+  a.hue = c.aug_hue;
+  return a;
+}
+
 // ---- checkpoints ----
 void save_checkpoint(const std::string& path, const TrainConfig& c, models::Jess& model,
                      const optim::Optimizer& opt, int64_t step, double best_ssim) {
@@ -172,6 +192,27 @@ Restored load_checkpoint(const std::string& path, const TrainConfig& c, models::
   return {std::stoll(meta("step")), std::stod(meta("best_val_ssim"))};
 }
 
+// "model.init": the weights of a save_jess file (BatchNorm running statistics included) copied into
+// the freshly built model. The architecture must match name for name and shape for shape; the
+// first difference is reported in one line.
+void load_init_weights(const std::string& path, const TrainConfig& c, models::Jess& model) {
+  std::unique_ptr<models::Jess> init = models::load_jess(path);
+  CSGIS_CHECK(init->channel_order == models::ChannelOrder::RGB, "model.init '", path, "': the weights expect ",
+              models::channel_order_name(init->channel_order), " images, the trainer feeds RGB");
+  const nn::StateDict want = model.state_dict(), have = init->state_dict();
+  for (size_t i = 0; i < std::max(want.size(), have.size()); ++i) {
+    CSGIS_CHECK(i < have.size(), "model.init '", path, "' lacks tensor '", want[i].first, "' ",
+                shape_str(want[i].second.shape()), " of the config's model ", c.model.str());
+    CSGIS_CHECK(i < want.size(), "model.init '", path, "' has tensor '", have[i].first,
+                "' that the config's model ", c.model.str(), " lacks");
+    CSGIS_CHECK(want[i].first == have[i].first && want[i].second.shape() == have[i].second.shape(),
+                "model.init '", path, "': tensor '", have[i].first, "' ", shape_str(have[i].second.shape()),
+                " where the config's model ", c.model.str(), " has '", want[i].first, "' ",
+                shape_str(want[i].second.shape()));
+  }
+  model.load_state_dict(have, /*strict=*/true);
+}
+
 // ---- metrics log ----
 struct History {
   std::vector<std::pair<double, double>> loss, val_psnr, input_psnr;
@@ -223,7 +264,9 @@ TrainResult train(const TrainOptions& o) {
   optim::MultiStepLR schedule(opt, c.milestones, c.gamma);  // stepped once per training step
 
   Restored restored;
+  // A checkpoint holds the weights it continues from: model.init only seeds a fresh run.
   if (!o.resume.empty()) restored = load_checkpoint(o.resume, c, model, opt);
+  else if (!c.init_weights.empty()) load_init_weights(c.init_weights, c, model);
   const int64_t start = restored.step;
   CSGIS_CHECK(start < c.steps, "checkpoint '", o.resume, "' is at step ", start, ", nothing left to do for steps = ",
               c.steps);
@@ -236,11 +279,14 @@ TrainResult train(const TrainOptions& o) {
   lc.batch_size = c.batch;
   lc.workers = c.workers;
   lc.seed = c.seed;
-  lc.augment = c.augment ? data::AugmentConfig{} : data::AugmentConfig::none(c.patch);
-  lc.augment.patch = c.patch;
+  lc.augment = c.augment ? augment_config(c) : data::AugmentConfig::none(c.patch);
   Sources sources(c);
   const std::shared_ptr<const data::SampleSource> train_source =
       sources.make(c.source, data::Split::Train, c.sample_size, -1);
+  if (c.procedural_fraction > 0) {
+    lc.mix_source = sources.make("procedural", data::Split::Train, c.sample_size, -1);
+    lc.mix_fraction = c.procedural_fraction;
+  }
   data::Loader loader(train_source, lc, start);
   const ValidationSet val = load_validation(c, sources, dev);
 
@@ -273,11 +319,13 @@ TrainResult train(const TrainOptions& o) {
     nn::recalibrate_batchnorm(model, c.bn_recalibration_batches,
                               [&] { model.forward_all(calibration.next().input.to(dev)); });
   };
-  auto bn_frozen = [&](int64_t step) { return c.bn_freeze_step > 0 && step > c.bn_freeze_step; };
+  // BatchNorm trains normally up to step freeze_after, frozen after it (-1: never).
+  const int64_t freeze_after = c.bn_freeze_from_start ? 0 : c.bn_freeze_step > 0 ? c.bn_freeze_step : -1;
+  auto bn_frozen = [&](int64_t step) { return freeze_after >= 0 && step > freeze_after; };
   if (bn_frozen(start + 1)) nn::freeze_batchnorm(model);  // resumed after the freeze
 
   for (int64_t step = start + 1; step <= c.steps; ++step) {
-    if (step == c.bn_freeze_step + 1 && c.bn_freeze_step > 0) {
+    if (step == freeze_after + 1) {
       if (c.bn_recalibration_batches > 0) recalibrate_bn(step);
       nn::freeze_batchnorm(model);
     }
