@@ -15,6 +15,7 @@
 #include "tools/baselines.h"
 #include "tools/commands.h"
 #include "tools/lib/detail_enhance.h"
+#include "tools/lib/grid.h"
 #include "tools/lib/progress.h"
 #include "tools/lib/tiled_inference.h"
 
@@ -30,6 +31,7 @@ struct SmoothOptions {
   Baselines baselines;
   bool enhance = false;   // `csgis enhance`: write clip(I + strength (I - S)) instead of S
   double strength = 2.0;  // K of the enhancement; > 0
+  std::string grid;       // optional contact sheet: one row per image, input | output
 };
 
 std::string lower_ext(const fs::path& p) {
@@ -86,6 +88,13 @@ int run_smooth(SmoothOptions o) {
   if (net) o.tile.validate();
   bool folder = false;
   const auto jobs = plan_jobs(o, folder);
+  if (!o.grid.empty()) {
+    std::error_code ec;
+    const fs::path parent = fs::path(o.grid).parent_path();
+    if (lower_ext(o.grid) != ".png") CSGIS_FAIL("--grid '", o.grid, "': the contact sheet is a PNG, give a name ending in .png");
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+      CSGIS_FAIL("--grid '", o.grid, "': folder '", parent.string(), "' does not exist");
+  }
   std::unique_ptr<models::Jess> model;
   if (net) model = load_smoother(resolve_weights(o.weights), o.device);
 
@@ -105,6 +114,7 @@ int run_smooth(SmoothOptions o) {
   const char* verb = o.enhance ? "enhance" : "smooth";
   Progress images(verb, int64_t(jobs.size()), "image");
   int tiles_total = 0;
+  std::vector<std::vector<data::Image>> grid_rows;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const data::Image img = folder ? data::load_image(jobs[i].first, 3) : single;
     data::Image out;
@@ -130,9 +140,11 @@ int run_smooth(SmoothOptions o) {
       if (o.enhance) out = enhance_detail(img, out, o.strength);
       data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
     }
+    if (!o.grid.empty()) grid_rows.push_back({img, data::quantized_8bit(out)});
     if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
   }
   if (folder) images.finish();
+  if (!o.grid.empty()) data::save_png(o.grid, make_grid(grid_rows));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string what = (o.enhance ? "detail x" + std::to_string(o.strength).substr(0, 4) + " over " : std::string()) +
                            (net ? "network" : o.baselines.label(o.method));
@@ -172,6 +184,7 @@ void add_shared_options(CLI::App* cmd, SmoothOptions* o) {
                   "bf (bilateral filter), wls (weighted least squares), sdf (static/dynamic filter),\n"
                   "ils (iterative least squares, Welsch penalty)")
       ->capture_default_str();
+  cmd->add_option("--grid", o->grid, "also write this PNG: one row per image, input | output (a contact sheet)");
   o->baselines.add_options(cmd);
 }
 

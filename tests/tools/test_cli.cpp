@@ -148,10 +148,22 @@ TEST_CASE("cli: smooth a folder (tiled and not) matches the library", "[unit]") 
   data::save_png(dir / "in/large.png", test_picture(100, 90, 2));
   std::ofstream(dir / "in/notes.txt") << "not an image";
   const Run r = csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "in") + "' -o '" + (dir / "out") +
-                                   "' --tile 64 --overlap 16");
+                                   "' --tile 64 --overlap 16 --grid '" + (dir / "sheet.png") + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("smoothed 2 images") != std::string::npos);
+  {  // the contact sheet: a row per image (sorted: large, small), input | output
+    const data::Image sheet = data::load_image(dir / "sheet.png");
+    CHECK(sheet.width == 2 + 2 * (100 + 2));
+    CHECK(sheet.height == 2 + (90 + 2) + (30 + 2));
+    const data::Image large_in = data::load_image(dir / "in/large.png");
+    CHECK(sheet.at(2 + 5, 2 + 7, 1) == large_in.at(5, 7, 1));
+  }
+  const Run bad_grid = csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "in") + "' -o '" + (dir / "out2") +
+                                          "' --grid '" + (dir / "sheet.jpg") + "'");
+  CHECK(bad_grid.rc != 0);
+  CHECK(bad_grid.err.find("--grid") != std::string::npos);
+  CHECK(!fs::exists(dir / "out2"));
   auto model = tools::load_smoother(w, "cpu");
   for (const char* name : {"small", "large"}) {
     const data::Image in = data::load_image(dir / ("in/" + std::string(name) + ".png"));
