@@ -62,6 +62,10 @@ std::pair<data::Image, data::Image> load_pair(const data::FolderDataset& ds, int
   return p;
 }
 
+// Sample k of an evenly spread subset of n samples out of `size` (n <= size): k * size / n, so a
+// limit takes every photo of a set sorted by name, not the first ones only.
+int64_t spread_index(int64_t k, int64_t n, int64_t size) { return n >= size ? k : k * size / n; }
+
 nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 std::string fixed(double v, int digits) {
@@ -106,7 +110,7 @@ int run_eval(EvalOptions o) {
       Progress tune_bar("tune " + m, tn, "image");
       Baselines chosen;
       const TuneResult r = tune_baseline(
-          m, o.baselines, tn, [&](int64_t i) { return load_pair(tune_ds, i); },
+          m, o.baselines, tn, [&](int64_t i) { return load_pair(tune_ds, spread_index(i, tn, tune_ds.size())); },
           [](const data::Image& out, const data::Image& gt) {
             const ImageScores sc = score_images(as_png(out), gt);
             return std::make_pair(sc.psnr, sc.ssim);
@@ -134,8 +138,9 @@ int run_eval(EvalOptions o) {
   std::vector<std::vector<data::Image>> grid_rows;
   Progress bar("eval", n, "image");
   for (int64_t i = 0; i < n; ++i) {
-    const auto [input, gt] = load_pair(ds, i);
-    nlohmann::json row = {{"stem", ds.stems()[size_t(i)]}};
+    const int64_t index = spread_index(i, n, ds.size());
+    const auto [input, gt] = load_pair(ds, index);
+    nlohmann::json row = {{"stem", ds.stems()[size_t(index)]}};
     std::vector<data::Image> cells{input};
     megapixels += double(input.width) * input.height / 1e6;
     for (size_t k = 0; k < methods.size(); ++k) {
@@ -232,7 +237,7 @@ int run_tune(const TuneOptions& o) {
   const int64_t n = o.limit > 0 ? std::min(o.limit, ds.size()) : ds.size();
   Progress bar("tune-gf", n, "image");
   const gf::GfTuneResult r = gf::tune_guided_filter(
-      n, [&](int64_t i) { return load_pair(ds, i); }, o.radii, o.eps,
+      n, [&](int64_t i) { return load_pair(ds, spread_index(i, n, ds.size())); }, o.radii, o.eps,
       [](const data::Image& out, const data::Image& gt) {
         const ImageScores s = score_images(as_png(out), gt);
         return std::make_pair(s.psnr, s.ssim);
@@ -272,10 +277,10 @@ Runner add_eval_command(CLI::App& app) {
                   "data set folder (the TRAINING split) on which each classical operator's parameters are chosen\n"
                   "first: a small grid per operator, best mean PSNR; the table then uses the best (the paper's\n"
                   "\"best result from a set of manual parameters\"); overrides that operator's --NAME-* flags");
-  cmd->add_option("--tune-limit", o->tune_limit, "tune on the first N samples of --tune (0: all)")->capture_default_str();
+  cmd->add_option("--tune-limit", o->tune_limit, "tune on N samples of --tune spread evenly over it (0: all)")->capture_default_str();
   cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
   cmd->add_option("--grid", o->grid, "rows of grid.png (first N samples); 0: no grid")->capture_default_str();
-  cmd->add_option("--limit", o->limit, "evaluate only the first N samples (0: all)")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "evaluate N samples spread evenly over the set (every (size/N)-th by name; 0: all)")->capture_default_str();
   cmd->add_option("--device", o->device, "where the network runs: cpu, cuda, cuda:N or simt")->capture_default_str();
   cmd->add_option("--tile", o->tile.tile, "window side for large images (as `csgis smooth`)")->capture_default_str();
   cmd->add_option("--overlap", o->tile.overlap, "window overlap for large images (as `csgis smooth`)")->capture_default_str();
@@ -293,7 +298,7 @@ Runner add_tune_gf_command(CLI::App& app) {
   cmd->add_option("--radii", o->radii, "comma-separated radii to try")->delimiter(',')->capture_default_str();
   cmd->add_option("--eps", o->eps, "comma-separated eps values to try (on [0,1] data)")->delimiter(',')->capture_default_str();
   cmd->add_option("--gf-guide", o->gf_guide, "self (each channel guides itself) or gray")->capture_default_str();
-  cmd->add_option("--limit", o->limit, "use only the first N samples (0: all)")->capture_default_str();
+  cmd->add_option("--limit", o->limit, "use N samples spread evenly over the set (0: all)")->capture_default_str();
   return [o, cmd]() { return cmd->parsed() ? run_tune(*o) : -1; };
 }
 

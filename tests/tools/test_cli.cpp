@@ -383,7 +383,7 @@ TEST_CASE("cli: eval --tune picks each operator's setting on the tuning set and 
   // Targets made by GF (radius 4, eps 0.04): that grid point must win the tuning, on any set.
   auto make_set = [&](const std::string& root, uint64_t seed) {
     for (const std::string& m : data::dataset_map_dirs()) fs::create_directories(root + "/" + m);
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < 4; ++k) {
       data::Sample s;
       s.name = "s" + std::to_string(k);
       s.input = data::quantized_8bit(test_picture(31, 23, seed + uint64_t(k)));
@@ -417,6 +417,18 @@ TEST_CASE("cli: eval --tune picks each operator's setting on the tuning set and 
   CHECK(j["methods"][1]["seconds_per_megapixel"].get<double>() > 0);
   CHECK(j["tuning"][1]["method"] == "l0");
   CHECK(slurp(out + "/report.md").find("(best)") != std::string::npos);
+  CHECK(j["tuning"][0]["samples"] == 4);
+
+  // --limit and --tune-limit take samples spread over the set, not the first ones.
+  r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "train") +
+                         "' --tune-limit 2 --limit 2 --methods input,gf --grid 0 --out '" + out + "'");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const nlohmann::json lim = nlohmann::json::parse(slurp(out + "/report.json"));
+  REQUIRE(lim.at("per_image").size() == 2);
+  CHECK(lim["per_image"][0]["stem"] == "s0");
+  CHECK(lim["per_image"][1]["stem"] == "s2");
+  CHECK(lim["tuning"][0]["samples"] == 2);
 
   r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "test") + "' --methods gf --out '" + out + "'");
   CHECK(r.rc != 0);
