@@ -2,11 +2,14 @@
 // BatchNorm frozen from the start, and procedural samples mixed into a folder source.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <unistd.h>
 
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "data/image.h"
+#include "engine/ops.h"
 #include "engine/context.h"
 #include "engine/generator.h"
 #include "engine/nn/batchnorm_stats.h"
@@ -261,4 +264,30 @@ TEST_CASE("train: jess-real.json fine-tunes jess-small with the reference's augm
   CHECK(c.bn_freeze_from_start);
   CHECK(c.bn_freeze_step == 0);
   CHECK(c.bn_recalibration_batches == 0);
+}
+
+TEST_CASE("train: a folder validation source is subsampled to val_count samples spread over its stems", "[unit]") {
+  Scratch dir("train_valcount");
+  data::write_procedural_dataset(dir / "val", 5, 32, 9, data::Split::Val);
+  const data::FolderDataset val(dir / "val");
+  REQUIRE(val.size() == 5);
+  // The input PSNR the trainer reports must be that of samples 0 and 2 (k * 5 / 2), not 0 and 1.
+  auto input_psnr = [&](std::initializer_list<int64_t> idx) {
+    double sum = 0;
+    for (int64_t i : idx) {
+      const data::Sample s = val.get(i);
+      const Tensor in = data::image_to_tensor(s.input), gt = data::image_to_tensor(s.gt);
+      sum += 10.0 * std::log10(1.0 / std::max(mean(square(in - gt)).item(), 1e-12));
+    }
+    return sum / double(idx.size());
+  };
+  TrainConfig c = tiny_config();
+  c.val_source = dir / "val";
+  c.val_count = 2;
+  c.steps = 2;
+  const TrainResult r = run(c, dir / "run");
+  CHECK(r.final_val.input_psnr == Approx(input_psnr({0, 2})).epsilon(1e-9));
+  CHECK(std::abs(input_psnr({0, 2}) - input_psnr({0, 1})) > 1e-6);  // the test can tell them apart
+  c.val_count = 24;  // more than the folder holds: all five
+  CHECK(run(c, dir / "all").final_val.input_psnr == Approx(input_psnr({0, 1, 2, 3, 4})).epsilon(1e-9));
 }

@@ -88,11 +88,14 @@ double psnr(const Tensor& a, const Tensor& b) {
 ValidationSet load_validation(const TrainConfig& c, Sources& sources, Device dev) {
   auto src = sources.make(c.val_source, data::Split::Val, c.val_size, c.val_count);
   ValidationSet v;
-  const int64_t n = src->size();
-  CSGIS_CHECK(n > 0, "validation source '", c.val_source, "' has no samples");
+  const int64_t available = src->size();
+  CSGIS_CHECK(available > 0, "validation source '", c.val_source, "' has no samples");
+  // A folder may hold hundreds of samples: val_count of them, spread evenly over its (name-sorted)
+  // stems so that every photo of the split is seen, keep validation cheap.
+  const int64_t n = std::min<int64_t>(available, c.val_count);
   autograd::NoGradGuard no_grad;
   for (int64_t i = 0; i < n; ++i) {
-    data::Sample s = src->get(i);
+    data::Sample s = src->get(n >= available ? i : i * available / n);
     Tensor in = data::image_to_tensor(s.input).to(dev), gt = data::image_to_tensor(s.gt).to(dev);
     v.input_psnr += psnr(in, gt) / double(n);
     v.input_ssim += ssim(in, gt, SsimMode::Metric).item() / double(n);
