@@ -3,8 +3,7 @@
 // (unsupported/Eigen/FFT, header-only, Debian's libeigen3-dev), every row and then every column, in
 // double precision, rows and columns spread over OpenMP threads (one Eigen::FFT object each, so the
 // result does not depend on the thread count). The inverse includes the 1/(W H) scaling.
-// threaded = false keeps it on the calling thread: L0 smoothing, which the VOC-smooth builder runs
-// on its own worker threads, one image each.
+// threaded = false keeps it on the calling thread.
 #pragma once
 #include <complex>
 #include <functional>

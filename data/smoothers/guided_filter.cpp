@@ -48,8 +48,12 @@ struct SlidingBoxMeans {
           for (size_t i = 0; i < row_len; ++i) col[i] -= row[i];
         }
       }
+      // Running totals in registers: a vectorised prefix[i + K] = prefix[i] + col[i] would reload
+      // values it has just stored (a store-forwarding stall per step).
+      double run[K] = {};
       for (int k = 0; k < K; ++k) prefix[size_t(k)] = 0;
-      for (size_t i = 0; i < row_len; ++i) prefix[i + K] = prefix[i] + col[i];
+      for (int x = 0; x < W; ++x)
+        for (int k = 0; k < K; ++k) prefix[size_t(x + 1) * K + k] = run[k] += col[size_t(x) * K + k];
       const int rows_in = std::min(H - 1, y + r) - std::max(0, y - r) + 1;
       for (int x = 0; x < W; ++x)
         inv_count[size_t(x)] = 1.0 / double((std::min(W - 1, x + r) - std::max(0, x - r) + 1) * rows_in);
