@@ -182,7 +182,9 @@ Image run(const Image& src, const Image& guide, const JointBilateralSpec& spec) 
     neg_spatial.push_back(-tap.spatial_exponent);
   }
   Image out(W, H, C);
-#pragma omp parallel for schedule(static) if (spec.parallel && size_t(W) * H * spec.taps.size() > (1u << 16))
+  // Dynamic rows: on a machine shared with other work, a descheduled thread's rows go to the other
+  // one. Each row is computed the same whoever takes it.
+#pragma omp parallel for schedule(dynamic, 4) if (spec.parallel && size_t(W) * H * spec.taps.size() > (1u << 16))
   for (int y = 0; y < H; ++y) {
     float vals[C][kLanes];
     for (int x0 = 0; x0 < W; x0 += kLanes) {

@@ -87,7 +87,7 @@ void guided_filter_interleaved(const float* guide, const float* src, float* out,
     SlidingBoxMeans<K> box1;
     SlidingBoxMeans<K2> box2;
     std::vector<double> ab;  // a_c, b_c per pixel, interleaved, rows [ya, yb] of the band
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (int band = 0; band < bands; ++band) {
       const int y0 = band * band_rows, y1 = std::min(H, y0 + band_rows) - 1;
       const int ya = std::max(0, y0 - r), yb = std::min(H - 1, y1 + r);

@@ -46,23 +46,24 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
   const int blocks = (Wh + PlaneFft::kColumnBlock - 1) / PlaneFft::kColumnBlock;
 
   // One parallel region for the whole solve: each phase below is an `omp for` over rows or over
-  // (channel, block of columns), so an iteration has four barriers. Every row and column is
+  // (channel, block of columns), so an iteration has four barriers; dynamically scheduled, so a thread
+  // descheduled on a shared machine does not hold the others up. Every row and column is
   // transformed by the same code whichever thread takes it: the bits do not depend on the count.
 #pragma omp parallel if (threaded)
   {
     PlaneFft fft;
     std::vector<double> div(static_cast<size_t>(W));
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
     for (int y = 0; y < H; ++y)
       for (int c = 0; c < C; ++c) fft.row_forward(&S[size_t(c)][size_t(y) * W], &FI[size_t(c)][size_t(y) * Wh], W);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
     for (int job = 0; job < C * blocks; ++job)
       fft.column_block(FI[size_t(job / blocks)].data(), Wh, H, (job % blocks) * PlaneFft::kColumnBlock);
 
     for (double beta = 2 * p.lambda; beta < p.beta_max; beta *= p.kappa) {
       // (h, v): the gradient where it is worth its lambda / beta, else 0 (all channels together).
       const double threshold = p.lambda / beta;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
       for (int y = 0; y < H; ++y) {
         const size_t row = size_t(y) * W, below = size_t((y + 1) % H) * W;
         for (int x = 0; x < W; ++x) {
@@ -81,7 +82,7 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
       }
       // F(dx)* F(h) + F(dy)* F(v) is the spectrum of dx^T h + dy^T v, (dx^T h)(x) = h(x-1) - h(x):
       // one transform of that divergence instead of two of h and v. Rows first...
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
       for (int y = 0; y < H; ++y) {
         const size_t row = size_t(y) * W, above = size_t((y + H - 1) % H) * W;
         for (int c = 0; c < C; ++c) {
@@ -92,7 +93,7 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
         }
       }
       // ...then columns forward, the solve in the frequency domain, columns back...
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
       for (int job = 0; job < C * blocks; ++job) {
         const int c = job / blocks;
         const std::vector<cplx>& fi = FI[size_t(c)];
@@ -105,7 +106,7 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
                          });
       }
       // ...and rows back to the new S.
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
       for (int y = 0; y < H; ++y)
         for (int c = 0; c < C; ++c) fft.row_inverse(&spec[size_t(c)][size_t(y) * Wh], &S[size_t(c)][size_t(y) * W], W);
     }

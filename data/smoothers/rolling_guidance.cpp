@@ -50,7 +50,7 @@ Image clipped_gaussian(const Image& img, double sigma_s) {
     for (int d = std::max(-R, -x); d <= std::min(R, W - 1 - x); ++d) norm_x[size_t(x)] += g[size_t(d + R)];
   for (int y = 0; y < H; ++y)
     for (int d = std::max(-R, -y); d <= std::min(R, H - 1 - y); ++d) norm_y[size_t(y)] += g[size_t(d + R)];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 8)
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       double acc[3] = {0, 0, 0};
@@ -64,7 +64,7 @@ Image clipped_gaussian(const Image& img, double sigma_s) {
 #pragma omp parallel
   {
     std::vector<double> acc(size_t(W) * C);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
     for (int y = 0; y < H; ++y) {
       std::fill(acc.begin(), acc.end(), 0.0);
       for (int d = std::max(-R, -y); d <= std::min(R, H - 1 - y); ++d) {
