@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "data/smoothers/bilateral_simd.h"
 #include "engine/error.h"
 
 namespace csgis::data::smoothers {
@@ -32,11 +33,6 @@ int reflect101(int i, int n) {
   while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
   return i;
 }
-
-struct ExactRange {
-  float sigma_r;
-  float operator()(float dist) const { return std::exp(-dist * dist / (2 * sigma_r * sigma_r)); }
-};
 
 // The legacy table of data::bilateral_filter: nearest bin of the L1 distance in steps of 1/1024.
 struct TableRange {
@@ -88,9 +84,21 @@ Image run(const Image& img, const BilateralPass& p, const Range& range) {
   return out;
 }
 
+// Exact range weights: the vectorised engine, w = exp(-(|q-p|^2 / (2 sigma_s^2) + d^2 / (2 sigma_r^2))).
+Image run_exact(const Image& img, const BilateralPass& p) {
+  JointBilateralSpec spec;
+  for (const Tap& t : window_taps(p))
+    spec.taps.push_back({t.dx, t.dy, float(t.dx * t.dx + t.dy * t.dy) / (2 * p.sigma_s * p.sigma_s)});
+  spec.range_coefficient = 1.f / (2 * p.sigma_r * p.sigma_r);
+  spec.distance = RangeDistance::L1Squared;
+  spec.border = p.border;
+  spec.parallel = p.parallel;
+  return joint_bilateral_simd(img, img, spec);
+}
+
 template <int C>
 Image dispatch_range(const Image& img, const BilateralPass& p) {
-  if (p.range == BilateralRange::Exact) return run<C>(img, p, ExactRange{p.sigma_r});
+  if (p.range == BilateralRange::Exact) return run_exact(img, p);
   return run<C>(img, p, TableRange(p.sigma_r, C));
 }
 

@@ -1,5 +1,6 @@
 #include "data/smoothers/fft2d.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <unsupported/Eigen/FFT>
@@ -27,6 +28,43 @@ void fft2(std::vector<cplx>& a, int W, int H, bool inverse, bool threaded) {
       for (int y = 0; y < H; ++y) a[size_t(y) * W + x] = out[size_t(y)];
     }
   }
+}
+
+struct PlaneFft::Impl {
+  Eigen::FFT<double> half;  // real rows, half spectra
+  Eigen::FFT<double> full;  // complex columns
+  std::vector<cplx> block, column;
+  Impl() { half.SetFlag(Eigen::FFT<double>::HalfSpectrum); }
+};
+
+PlaneFft::PlaneFft() : impl_(std::make_unique<Impl>()) {}
+PlaneFft::~PlaneFft() = default;
+
+void PlaneFft::row_forward(const double* in, cplx* out, int W) { impl_->half.fwd(out, in, W); }
+
+void PlaneFft::row_inverse(const cplx* in, double* out, int W) { impl_->half.inv(out, in, W); }
+
+void PlaneFft::column_block(cplx* a, int row_len, int H, int x0,
+                            const std::function<void(int x, cplx* column)>& in_frequency) {
+  const int n = std::min(kColumnBlock, row_len - x0);
+  std::vector<cplx>& block = impl_->block;
+  std::vector<cplx>& column = impl_->column;
+  block.resize(size_t(H) * kColumnBlock);
+  column.resize(size_t(H));
+  for (int y = 0; y < H; ++y)
+    for (int j = 0; j < n; ++j) block[size_t(j) * H + y] = a[size_t(y) * row_len + x0 + j];
+  for (int j = 0; j < n; ++j) {
+    cplx* col = &block[size_t(j) * H];
+    impl_->full.fwd(column.data(), col, H);
+    if (in_frequency) {
+      in_frequency(x0 + j, column.data());
+      impl_->full.inv(col, column.data(), H);
+    } else {
+      std::copy(column.begin(), column.end(), col);
+    }
+  }
+  for (int y = 0; y < H; ++y)
+    for (int j = 0; j < n; ++j) a[size_t(y) * row_len + x0 + j] = block[size_t(j) * H + y];
 }
 
 std::vector<cplx> forward_difference_spectrum(int n) {

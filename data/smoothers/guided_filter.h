@@ -7,7 +7,8 @@
 // the default: what MATLAB's imguidedfilter(A) does for an RGB A guided by itself, the paper's
 // baseline call). GuideMode::Gray guides all three channels by the image's BT.601 luma instead
 // (an edge-aware smoothing whose edges are the gray image's).
-// Box means come from integral images (double precision, so large images keep their accuracy):
+// Box means slide over rows in double precision (add the entering row, subtract the leaving one)
+// and are prefix-sum differences along a row, in fixed bands of rows spread over OpenMP threads:
 // O(1) per pixel whatever r. At the borders the window is clipped to the image and the mean taken
 // over the pixels that remain (He's N = boxfilter(ones) normalisation), so there is no padding
 // convention to choose. MATLAB's defaults: NeighborhoodSize 5 (r = 2), DegreeOfSmoothing 0.01
@@ -32,7 +33,8 @@ struct GuidedFilterParams {
   void validate() const;  // throws csgis::Error naming the bad field
 };
 
-// Mean of `in` (w x h, row-major) over the window of radius r clipped to the image.
+// Mean of `in` (w x h, row-major) over the window of radius r clipped to the image (integral image;
+// a standalone helper, the filter itself uses its own sliding sums).
 std::vector<double> box_mean(const std::vector<double>& in, int w, int h, int r);
 
 // One channel: `guide` and `src` are w x h, row-major.

@@ -1,7 +1,10 @@
 #include "data/smoothers/rolling_guidance.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "data/smoothers/bilateral_simd.h"
 
 #include "engine/error.h"
 
@@ -19,42 +22,72 @@ Image joint_bilateral_filter(const Image& src, const Image& guide, double sigma_
   CSGIS_CHECK((src.channels == 1 || src.channels == 3) && (guide.channels == 1 || guide.channels == 3),
               "joint bilateral: 1 or 3 channels expected, got ", src.channels, " and ", guide.channels);
   CSGIS_CHECK(sigma_s > 0 && sigma_r > 0, "joint bilateral: sigmas must be > 0");
-  const int W = src.width, H = src.height, C = src.channels, G = guide.channels;
   const int R = int(std::ceil(3.0 * sigma_s));
-  // Spatial weights once per call; range weights per pair (the guide changes every iteration).
-  std::vector<double> spatial(size_t(2 * R + 1) * (2 * R + 1));
+  // The whole square window, row-major; w = exp(-(|p-q|^2 / (2 sigma_s^2) + |J(p)-J(q)|^2 / (2 sigma_r^2))).
+  JointBilateralSpec spec;
   for (int dy = -R; dy <= R; ++dy)
     for (int dx = -R; dx <= R; ++dx)
-      spatial[size_t(dy + R) * (2 * R + 1) + (dx + R)] = std::exp(-(dx * dx + dy * dy) / (2.0 * sigma_s * sigma_s));
-  const double inv_2r2 = 1.0 / (2.0 * sigma_r * sigma_r);
-  Image out(W, H, C);
-#pragma omp parallel for schedule(static)
+      spec.taps.push_back({dx, dy, float((dx * dx + dy * dy) / (2.0 * sigma_s * sigma_s))});
+  spec.range_coefficient = float(1.0 / (2.0 * sigma_r * sigma_r));
+  spec.distance = RangeDistance::EuclideanSquared;
+  spec.border = BilateralBorder::Clip;
+  return joint_bilateral_simd(src, guide, spec);
+}
+
+namespace {
+
+// The first pass: with a constant guide every range weight is 1, and the weights of the window cut
+// at the border, exp(-dx^2 / 2s^2) exp(-dy^2 / 2s^2) over a rectangle, are separable, numerator and
+// normalisation alike: a row pass and a column pass in double, O(R) per pixel instead of O(R^2).
+Image clipped_gaussian(const Image& img, double sigma_s) {
+  const int W = img.width, H = img.height, C = img.channels;
+  const int R = int(std::ceil(3.0 * sigma_s));
+  std::vector<double> g(size_t(2 * R + 1));
+  for (int d = -R; d <= R; ++d) g[size_t(d + R)] = std::exp(-(d * d) / (2.0 * sigma_s * sigma_s));
+  // Row pass: unnormalised sums; norms of the cut windows along x and along y.
+  std::vector<double> rows(size_t(W) * H * C), norm_x(static_cast<size_t>(W)), norm_y(static_cast<size_t>(H));
+  for (int x = 0; x < W; ++x)
+    for (int d = std::max(-R, -x); d <= std::min(R, W - 1 - x); ++d) norm_x[size_t(x)] += g[size_t(d + R)];
+  for (int y = 0; y < H; ++y)
+    for (int d = std::max(-R, -y); d <= std::min(R, H - 1 - y); ++d) norm_y[size_t(y)] += g[size_t(d + R)];
+#pragma omp parallel for schedule(dynamic, 8)
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
-      const float* gp = &guide.pixels[(size_t(y) * W + x) * G];
-      double acc[3] = {0, 0, 0}, norm = 0;
-      for (int qy = std::max(0, y - R); qy <= std::min(H - 1, y + R); ++qy)
-        for (int qx = std::max(0, x - R); qx <= std::min(W - 1, x + R); ++qx) {
-          const float* gq = &guide.pixels[(size_t(qy) * W + qx) * G];
-          double d2 = 0;
-          for (int c = 0; c < G; ++c) d2 += double(gp[c] - gq[c]) * double(gp[c] - gq[c]);
-          const double w = spatial[size_t(qy - y + R) * (2 * R + 1) + (qx - x + R)] * std::exp(-d2 * inv_2r2);
-          const float* s = &src.pixels[(size_t(qy) * W + qx) * C];
-          for (int c = 0; c < C; ++c) acc[c] += w * s[c];
-          norm += w;
-        }
-      for (int c = 0; c < C; ++c) out.pixels[(size_t(y) * W + x) * C + c] = float(acc[c] / norm);
+      double acc[3] = {0, 0, 0};
+      for (int d = std::max(-R, -x); d <= std::min(R, W - 1 - x); ++d) {
+        const float* s = &img.pixels[(size_t(y) * W + x + d) * C];
+        for (int c = 0; c < C; ++c) acc[c] += g[size_t(d + R)] * s[c];
+      }
+      for (int c = 0; c < C; ++c) rows[(size_t(y) * W + x) * C + c] = acc[c];
     }
+  Image out(W, H, C);
+#pragma omp parallel
+  {
+    std::vector<double> acc(size_t(W) * C);
+#pragma omp for schedule(dynamic, 8)
+    for (int y = 0; y < H; ++y) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int d = std::max(-R, -y); d <= std::min(R, H - 1 - y); ++d) {
+        const double* r = &rows[size_t(y + d) * W * C];
+        for (size_t i = 0; i < acc.size(); ++i) acc[i] += g[size_t(d + R)] * r[i];
+      }
+      for (int x = 0; x < W; ++x)
+        for (int c = 0; c < C; ++c)
+          out.pixels[(size_t(y) * W + x) * C + c] =
+              float(acc[size_t(x) * C + c] / (norm_x[size_t(x)] * norm_y[size_t(y)]));
+    }
+  }
   return out;
 }
+
+}  // namespace
 
 Image rolling_guidance_filter(const Image& img, const RollingGuidanceParams& p) {
   p.validate();
   CSGIS_CHECK(img.channels == 1 || img.channels == 3, "rolling guidance: 1 or 3 channels expected, got ",
               img.channels);
-  // A constant guide makes every range weight 1: the first pass is the Gaussian of the image.
-  Image guide(img.width, img.height, img.channels, 0.f);
-  for (int t = 0; t < p.iterations; ++t) guide = joint_bilateral_filter(img, guide, p.sigma_s, p.sigma_r);
+  Image guide = clipped_gaussian(img, p.sigma_s);
+  for (int t = 1; t < p.iterations; ++t) guide = joint_bilateral_filter(img, guide, p.sigma_s, p.sigma_r);
   return guide;
 }
 
