@@ -83,7 +83,7 @@ def main():
     rgf_s, rgf_r, rgf_it = 4.0, 0.1, 4
     l0_lambda, l0_kappa = 0.01, 2.0
     wls_lambda, wls_alpha = 1.0, 1.2
-    fgs_lambda, fgs_sigma = 100.0, 0.1
+    fgs_lambda, fgs_sigma = 100.0, 10.0  # FGS needs an 8-bit guide: sigma on 0-255
     rows = [
         ("GF per channel (r 4, eps 0.02)", "gf", ["--gf-radius", str(gf_r), "--gf-eps", str(gf_eps)],
          lambda x: per_channel(lambda ch: cv2.ximgproc.guidedFilter(ch, ch.copy(), gf_r, gf_eps), x), gf_r,
@@ -106,7 +106,7 @@ def main():
          lambda x: cv2.ximgproc.l0Smooth(x.copy(), lambda_=l0_lambda, kappa=l0_kappa), 16,
          "the authors' code (ours) uses circular borders in the FFT; OpenCV replicates the border"),
         ("WLS vs fastGlobalSmootherFilter", "wls", ["--wls-lambda", str(wls_lambda), "--wls-alpha", str(wls_alpha)],
-         lambda x: cv2.ximgproc.fastGlobalSmootherFilter(x.copy(), x.copy(), fgs_lambda, fgs_sigma), 8,
+         lambda x: cv2.ximgproc.fastGlobalSmootherFilter(to8(x), x.copy(), fgs_lambda, fgs_sigma), 8,
          "different algorithms: FGS approximates a WLS-type objective with separable 1-D solves and Gaussian "
          "colour weights; shown for scale, not expected to agree"),
     ]
