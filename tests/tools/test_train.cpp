@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "engine/io/safetensors.h"
+#include "tests/tools/train_test_util.h"
 #include "tools/lib/trainer.h"
 
 using namespace csgis;
@@ -15,19 +16,8 @@ namespace fs = std::filesystem;
 namespace {
 
 TrainConfig tiny_config() {
-  TrainConfig c;
-  c.model.dim = 6;
-  c.model.feature_blocks = 1;
-  c.model.smooth_blocks = 1;
-  c.model.enhance_blocks = 1;
-  c.patch = 24;
-  c.sample_size = 32;
-  c.batch = 2;
-  c.workers = 1;
-  c.val_count = 2;
-  c.val_size = 32;
+  TrainConfig c = tiny_train_config();
   c.steps = 6;
-  c.log_interval = 1;
   c.val_interval = 3;
   c.checkpoint_interval = 3;
   c.contrastive_l1 = true;  // exercises the per-step random negative

@@ -14,6 +14,7 @@
 #include "engine/generator.h"
 #include "engine/nn/batchnorm_stats.h"
 #include "models/jess.h"
+#include "tests/tools/train_test_util.h"
 #include "tools/lib/trainer.h"
 
 using namespace csgis;
@@ -22,24 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-TrainConfig tiny_config() {
-  TrainConfig c;
-  c.model.dim = 6;
-  c.model.feature_blocks = 1;
-  c.model.smooth_blocks = 1;
-  c.model.enhance_blocks = 1;
-  c.patch = 24;
-  c.sample_size = 32;
-  c.batch = 2;
-  c.workers = 1;
-  c.val_count = 2;
-  c.val_size = 32;
-  c.steps = 4;
-  c.log_interval = 1;
-  c.val_interval = 2;
-  c.checkpoint_interval = 2;
-  return c;
-}
+TrainConfig tiny_config() { return tiny_train_config(); }
 
 struct Scratch {
   std::string path;
