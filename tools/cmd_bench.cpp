@@ -12,6 +12,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "data/smoothers/gpu_fft_smoothers.h"
 #include "data/smoothers/gpu_smoothers.h"
 #include "engine/autograd.h"
 #include "engine/context.h"
@@ -174,9 +175,12 @@ struct SmootherBenchOptions {
   Baselines baselines;  // every CPU method and its --gf-*, --rgf-*, ... flags
 };
 
-// The smoothers with a kernels/cuda implementation (data/smoothers/gpu_smoothers.h).
-constexpr const char* kGpuSmoothers = "gf, rgf, bf";
-bool has_gpu_smoother(const std::string& m) { return m == "gf" || m == "rgf" || m == "bf"; }
+// The smoothers with a kernels/cuda implementation (data/smoothers/gpu_smoothers.h,
+// data/smoothers/gpu_fft_smoothers.h).
+constexpr const char* kGpuSmoothers = "gf, rgf, bf, l0, ils";
+bool has_gpu_smoother(const std::string& m) {
+  return m == "gf" || m == "rgf" || m == "bf" || m == "l0" || m == "ils";
+}
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -257,6 +261,8 @@ int run_smoother_bench(SmootherBenchOptions& o) {
       if (o.method == "gf") gpu_out = sm::guided_filter_gpu(hwc, o.baselines.gf);
       if (o.method == "rgf") gpu_out = sm::rolling_guidance_filter_gpu(hwc, o.baselines.rgf);
       if (o.method == "bf") gpu_out = sm::bilateral_filter_gpu(hwc, bf);
+      if (o.method == "l0") gpu_out = sm::l0_smoothing_gpu(hwc, o.baselines.l0);
+      if (o.method == "ils") gpu_out = sm::ils_smoothing_gpu(hwc, o.baselines.ils);
     };
   }
   std::vector<double> times;

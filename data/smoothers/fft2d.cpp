@@ -30,6 +30,44 @@ void fft2(std::vector<cplx>& a, int W, int H, bool inverse, bool threaded) {
   }
 }
 
+void real_fft2(const double* in, cplx* out, int W, int H, bool threaded) {
+  const int Wh = W / 2 + 1;
+#pragma omp parallel if (threaded && size_t(W) * H > 16384)
+  {
+    Eigen::FFT<double> half, full;
+    half.SetFlag(Eigen::FFT<double>::HalfSpectrum);
+    std::vector<cplx> column(static_cast<size_t>(H)), transformed(static_cast<size_t>(H));
+#pragma omp for schedule(static)
+    for (int y = 0; y < H; ++y) half.fwd(out + size_t(y) * Wh, in + size_t(y) * W, W);
+#pragma omp for schedule(static)
+    for (int x = 0; x < Wh; ++x) {
+      for (int y = 0; y < H; ++y) column[size_t(y)] = out[size_t(y) * Wh + x];
+      full.fwd(transformed.data(), column.data(), H);
+      for (int y = 0; y < H; ++y) out[size_t(y) * Wh + x] = transformed[size_t(y)];
+    }
+  }
+}
+
+void unnormalised_inverse_real_fft2(cplx* in, double* out, int W, int H, bool threaded) {
+  const int Wh = W / 2 + 1;
+#pragma omp parallel if (threaded && size_t(W) * H > 16384)
+  {
+    Eigen::FFT<double> half, full;
+    half.SetFlag(Eigen::FFT<double>::HalfSpectrum);
+    half.SetFlag(Eigen::FFT<double>::Unscaled);
+    full.SetFlag(Eigen::FFT<double>::Unscaled);
+    std::vector<cplx> column(static_cast<size_t>(H)), transformed(static_cast<size_t>(H));
+#pragma omp for schedule(static)
+    for (int x = 0; x < Wh; ++x) {
+      for (int y = 0; y < H; ++y) column[size_t(y)] = in[size_t(y) * Wh + x];
+      full.inv(transformed.data(), column.data(), H);
+      for (int y = 0; y < H; ++y) in[size_t(y) * Wh + x] = transformed[size_t(y)];
+    }
+#pragma omp for schedule(static)
+    for (int y = 0; y < H; ++y) half.inv(out + size_t(y) * W, in + size_t(y) * Wh, W);
+  }
+}
+
 struct PlaneFft::Impl {
   Eigen::FFT<double> half;  // real rows, half spectra
   Eigen::FFT<double> full;  // complex columns
@@ -73,14 +111,20 @@ std::vector<cplx> forward_difference_spectrum(int n) {
   return f;
 }
 
-std::vector<double> gradient_energy_spectrum(int W, int H) {
-  std::vector<double> s(size_t(W) * H);
+namespace {
+std::vector<double> gradient_energy_columns(int W, int H, int columns) {
+  std::vector<double> s(size_t(columns) * H);
   for (int y = 0; y < H; ++y)
-    for (int x = 0; x < W; ++x) {
+    for (int x = 0; x < columns; ++x) {
       const double sx = std::sin(M_PI * x / W), sy = std::sin(M_PI * y / H);
-      s[size_t(y) * W + x] = 4.0 * (sx * sx + sy * sy);
+      s[size_t(y) * columns + x] = 4.0 * (sx * sx + sy * sy);
     }
   return s;
 }
+}  // namespace
+
+std::vector<double> gradient_energy_spectrum(int W, int H) { return gradient_energy_columns(W, H, W); }
+
+std::vector<double> half_gradient_energy_spectrum(int W, int H) { return gradient_energy_columns(W, H, W / 2 + 1); }
 
 }  // namespace csgis::data::smoothers

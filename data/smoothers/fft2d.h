@@ -15,6 +15,13 @@ namespace csgis::data::smoothers {
 // In place: `a` is a W x H row-major plane.
 void fft2(std::vector<std::complex<double>>& a, int W, int H, bool inverse, bool threaded = true);
 
+// Half-spectrum 2-D transforms of whole real planes (the GPU smoothers on the `simt` device,
+// data/smoothers/gpu_fft.h), the layout of cuFFT's D2Z / Z2D: a W x H real plane <-> its
+// (W/2 + 1) x H half spectrum, row-major. `unnormalised_inverse` is the inverse without the
+// 1/(W H) (cuFFT's convention); `in` is overwritten (as cuFFT's out-of-place Z2D may).
+void real_fft2(const double* in, std::complex<double>* out, int W, int H, bool threaded = true);
+void unnormalised_inverse_real_fft2(std::complex<double>* in, double* out, int W, int H, bool threaded = true);
+
 // Real planes through half spectra, for callers that run their own OpenMP region (L0 smoothing:
 // a few barriers per iteration instead of several per transform). One PlaneFft per thread; it keeps
 // Eigen's plans and scratch buffers. The half spectrum of a real W x H plane is (W/2 + 1) x H
@@ -52,5 +59,7 @@ std::vector<std::complex<double>> forward_difference_spectrum(int n);
 
 // |F(dx)|^2 + |F(dy)|^2 = 4 sin^2(pi kx / W) + 4 sin^2(pi ky / H): the spectrum of D^T D, W x H.
 std::vector<double> gradient_energy_spectrum(int W, int H);
+// The same on the half spectrum: kx in [0, W/2], (W/2 + 1) x H.
+std::vector<double> half_gradient_energy_spectrum(int W, int H);
 
 }  // namespace csgis::data::smoothers

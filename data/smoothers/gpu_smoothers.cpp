@@ -6,13 +6,7 @@
 
 namespace csgis::data::smoothers {
 
-namespace {
-struct Hwc {
-  int width, height, channels;
-};
-
-// Checks that `t` is what the launchers read, and names what was expected otherwise.
-Hwc check_hwc(const Tensor& t, const char* op) {
+HwcShape check_hwc_image(const Tensor& t, const char* op) {
   CSGIS_CHECK(t.defined(), op, ": undefined input");
   CSGIS_CHECK(t.device().runs_cuda_kernels(), op, ": expects a tensor on a cuda or simt device, got ",
               t.device().str(), " (the CPU version is the function of the same name without _gpu)");
@@ -21,7 +15,6 @@ Hwc check_hwc(const Tensor& t, const char* op) {
               ": expects an [H, W, C] image tensor with C = 1 or 3, got shape ", shape_str(t.shape()));
   return {int(t.size(1)), int(t.size(0)), int(t.size(2))};
 }
-}  // namespace
 
 void GpuBilateralParams::validate() const {
   CSGIS_CHECK(radius >= 0, "bilateral filter: radius must be >= 0, got ", radius);
@@ -50,7 +43,7 @@ Image hwc_to_image(const Tensor& hwc) {
 
 Tensor guided_filter_gpu(const Tensor& hwc, const GuidedFilterParams& params) {
   params.validate();
-  const Hwc s = check_hwc(hwc, "guided_filter_gpu");
+  const HwcShape s = check_hwc_image(hwc, "guided_filter_gpu");
   const Tensor in = dense(hwc);
   Tensor out = Tensor::empty(in.shape(), DType::F32, in.device());
   Tensor workspace =
@@ -64,7 +57,7 @@ Tensor guided_filter_gpu(const Tensor& hwc, const GuidedFilterParams& params) {
 
 Tensor rolling_guidance_filter_gpu(const Tensor& hwc, const RollingGuidanceParams& params) {
   params.validate();
-  const Hwc s = check_hwc(hwc, "rolling_guidance_filter_gpu");
+  const HwcShape s = check_hwc_image(hwc, "rolling_guidance_filter_gpu");
   const Tensor in = dense(hwc);
   const int radius = int(std::ceil(3.0 * params.sigma_s));  // as joint_bilateral_filter
   // Two buffers in turn: an iteration reads the previous result as its guide. The first reads no
@@ -82,7 +75,7 @@ Tensor rolling_guidance_filter_gpu(const Tensor& hwc, const RollingGuidanceParam
 
 Tensor bilateral_filter_gpu(const Tensor& hwc, const GpuBilateralParams& params) {
   params.validate();
-  const Hwc s = check_hwc(hwc, "bilateral_filter_gpu");
+  const HwcShape s = check_hwc_image(hwc, "bilateral_filter_gpu");
   const Tensor in = dense(hwc);
   auto pass = [&](const Tensor& src, int rx, int ry) {
     Tensor out = Tensor::empty(in.shape(), DType::F32, in.device());

@@ -33,6 +33,13 @@ struct GpuBilateralParams {
   void validate() const;  // throws csgis::Error naming the bad field
 };
 
+struct HwcShape {
+  int width, height, channels;
+};
+// Checks that `t` is what the GPU smoothers read (a float32 [H, W, C] tensor, C = 1 or 3, on a cuda
+// or simt device) and names what was expected otherwise.
+HwcShape check_hwc_image(const Tensor& t, const char* op);
+
 // [H, W, C] float32 tensor on `device` <-> Image.
 Tensor image_to_hwc(const Image& img, Device device);
 Image hwc_to_image(const Tensor& hwc);

@@ -12,7 +12,7 @@ namespace csgis::data::smoothers {
 namespace {
 
 using cplx = std::complex<double>;
-constexpr double kC = 2.0;  // max phi'' of the Welsch penalty
+constexpr double kC = kIlsWelschC;
 
 // One channel plane (W x H, row-major), in place.
 void ils_channel(std::vector<double>& u, int W, int H, const IlsParams& p, const std::vector<double>& otf2) {

@@ -19,6 +19,9 @@
 
 namespace csgis::data::smoothers {
 
+// c of the half-quadratic form above: the maximum of phi'' of the Welsch penalty.
+inline constexpr double kIlsWelschC = 2.0;
+
 struct IlsParams {
   double lambda = 30.0;         // smoothing strength; > 0
   double gamma = 10.0 / 255.0;  // Welsch scale on [0,1] data; > 0

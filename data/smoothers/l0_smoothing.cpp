@@ -29,12 +29,7 @@ Image l0_smoothing(const Image& img, const L0Params& p) {
   const bool threaded = N > 16384;
 
   // |F(dx)|^2 + |F(dy)|^2 = 4 sin^2(pi kx / W) + 4 sin^2(pi ky / H) (circular forward differences).
-  std::vector<double> otf2(NS);
-  for (int y = 0; y < H; ++y)
-    for (int x = 0; x < Wh; ++x) {
-      const double sx = std::sin(M_PI * x / W), sy = std::sin(M_PI * y / H);
-      otf2[size_t(y) * Wh + x] = 4.0 * (sx * sx + sy * sy);
-    }
+  const std::vector<double> otf2 = half_gradient_energy_spectrum(W, H);
 
   std::vector<std::vector<double>> S(static_cast<size_t>(C), std::vector<double>(N));
   std::vector<std::vector<cplx>> FI(static_cast<size_t>(C), std::vector<cplx>(NS)),

@@ -7,7 +7,7 @@
 //   S = F^-1[ (F(I) + beta (F(dx)* F(h) + F(dy)* F(v))) / (1 + beta (|F(dx)|^2 + |F(dy)|^2)) ],
 // with forward differences and CIRCULAR borders, as the authors' L0Smoothing.m (OpenCV's l0Smooth
 // replicates the border instead). The 2-D FFTs are Eigen's (unsupported/FFT, header-only, Debian's
-// libeigen3-dev), real-to-complex half spectra (smoothers/fft2d.h rfft2 / irfft2), rows then
+// libeigen3-dev), real-to-complex half spectra (smoothers/fft2d.h PlaneFft), rows then
 // columns, in double precision (float would flip the |grad|^2 < lambda / beta decisions of pixels
 // near the threshold, and with them the output by far more than rounding). Per beta and channel:
 // one forward transform, of the divergence dx^T h + dy^T v (whose spectrum is F(dx)* F(h) +

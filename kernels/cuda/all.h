@@ -17,3 +17,4 @@
 #include "kernels/cuda/gram.h"
 #include "kernels/cuda/guided_filter.h"
 #include "kernels/cuda/bilateral.h"
+#include "kernels/cuda/fft_smoothers.h"

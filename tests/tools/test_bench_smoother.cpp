@@ -53,7 +53,9 @@ TEST_CASE("bench smoother: one JSON line per run on cpu and simt", "[unit]") {
                         {"rgf", "cpu", "--repeats 2 --rgf-iterations 2", 24},
                         {"l0", "cpu", "--repeats 1", 16},
                         {"gf", "simt", "--repeats 1", 32},
-                        {"bf", "simt", "--repeats 1", 16}};
+                        {"bf", "simt", "--repeats 1", 16},
+                        {"l0", "simt", "--repeats 1", 16},
+                        {"ils", "simt", "--repeats 1 --ils-iterations 2", 16}};
   for (const Case& c : cases) {
     const std::string args = std::string("--method ") + c.method + " --device " + c.device + " --size " +
                              std::to_string(c.size) + " " + c.extra;
@@ -77,7 +79,7 @@ TEST_CASE("bench smoother: unknown methods and methods without GPU kernels fail 
   CHECK(unknown.rc != 0);
   CHECK(unknown.err.find("unknown --method 'nope'") != std::string::npos);
   CHECK(std::count(unknown.err.begin(), unknown.err.end(), '\n') == 1);
-  const BenchRun no_kernels = run_bench("--method l0 --size 16 --repeats 1 --device simt");
+  const BenchRun no_kernels = run_bench("--method rtv --size 16 --repeats 1 --device simt");
   CHECK(no_kernels.rc != 0);
   CHECK(no_kernels.err.find("no implementation on simt") != std::string::npos);
   CHECK(std::count(no_kernels.err.begin(), no_kernels.err.end(), '\n') == 1);
