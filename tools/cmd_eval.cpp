@@ -191,7 +191,8 @@ int run_eval(EvalOptions o) {
   md += "\nPSNR: 10 log10(1/MSE) on RGB in [0,1], no border crop. SSIM: Wang et al. 2004 (11x11 Gaussian, "
         "sigma 1.5, K1 0.01, K2 0.03, valid region, per channel, averaged). Outputs are scored as 8-bit "
         "PNGs (the network's as the reference's show.py writes them: truncated). s / megapixel: wall time of the "
-        "method alone in this run (no file I/O, no scoring), " + std::to_string(omp_get_max_threads()) + " threads.\n";
+        "method alone in this run (no file I/O, no scoring), " + std::to_string(omp_get_max_threads()) +
+        (omp_get_max_threads() == 1 ? " thread.\n" : " threads.\n");
   if (!tuning.empty()) {
     md += "\nClassical operators tuned on `" + o.tune + "` (" + std::to_string(tuning[0]["samples"].get<int64_t>()) +
           " samples, best mean PSNR of each grid; the table uses the best):\n\n| method | setting | PSNR | SSIM |\n|---|---|---|---|\n";
