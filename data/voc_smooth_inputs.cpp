@@ -194,7 +194,8 @@ void VocSmoothConfig::validate() const {
               " is larger than --max-side ", max_side, ": no crop would fit");
   CSGIS_CHECK(textures_per_image >= 0, "build-dataset: --textures-per-image must be >= 0, got ", textures_per_image);
   CSGIS_CHECK(!operators.empty(), "build-dataset: no candidate operator");
-  CSGIS_CHECK(test.window >= 3 && test.stride >= 1, "build-dataset: --smooth-window must be >= 3, got ", test.window);
+  CSGIS_CHECK(test.window >= 3, "build-dataset: --smooth-window must be >= 3, got ", test.window);
+  CSGIS_CHECK(test.stride >= 1, "build-dataset: the smoothness test's window stride must be >= 1, got ", test.stride);
 }
 
 std::array<uint8_t, 3> voc_palette_colour(int id) {

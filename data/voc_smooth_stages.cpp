@@ -130,7 +130,17 @@ json ground_truth_record(const Photo& p, const VocSmoothConfig& cfg, const fs::p
         for (int c = 0; c < 3; ++c) sub.at(x, y, c) = img.at(box.x + x, box.y + y, c);
         sub_labels.at(x, y) = labels.at(box.x + x, box.y + y);
       }
-    const GroundTruthChoice choice = choose_ground_truth(sub, cfg.operators, cfg.test);
+    // A smoother that fails on this crop (e.g. a solver that does not converge) rejects the crop,
+    // with the reason, and the build goes on: one odd photo must not stop a long run.
+    GroundTruthChoice choice;
+    try {
+      choice = choose_ground_truth(sub, cfg.operators, cfg.test);
+    } catch (const std::exception& e) {
+      rec["rejected"].push_back({{"stem", stem}, {"reason", std::string("a smoother failed: ") + e.what()}});
+      rec["crops"].push_back({{"stem", stem}, {"box", {box.x, box.y, bw, bh}}, {"candidates", json::array()},
+                              {"chosen", nullptr}});
+      continue;
+    }
     json entry = {{"stem", stem}, {"box", {box.x, box.y, bw, bh}}, {"candidates", json::array()}, {"chosen", nullptr}};
     for (const CandidateResult& c : choice.candidates) entry["candidates"].push_back(candidate_json(c));
     if (choice.chosen >= 0) {

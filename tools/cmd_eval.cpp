@@ -148,7 +148,13 @@ int run_eval(EvalOptions o) {
       const auto t0 = std::chrono::steady_clock::now();
       if (methods[k] == "input") out = input;
       else if (methods[k] == "net") out = to_saved_image(smooth_tensor(*model, input, o.tile));
-      else out = o.baselines.apply(methods[k], input);
+      else {
+        try {
+          out = o.baselines.apply(methods[k], input);
+        } catch (const std::exception& e) {  // name the sample
+          CSGIS_FAIL(methods[k], " on sample '", ds.stems()[size_t(index)], "' of '", o.data, "': ", e.what());
+        }
+      }
       seconds[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (Baselines::is_baseline(methods[k])) out = as_png(out);
       const ImageScores s = score_images(out, gt);
@@ -280,7 +286,7 @@ Runner add_eval_command(CLI::App& app) {
                   "\"best result from a set of manual parameters\"); overrides that operator's --NAME-* flags");
   cmd->add_option("--tune-limit", o->tune_limit, "tune on N samples of --tune spread evenly over it (0: all)")->capture_default_str();
   cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
-  cmd->add_option("--grid", o->grid, "rows of grid.png (first N samples); 0: no grid")->capture_default_str();
+  cmd->add_option("--grid", o->grid, "rows of grid.png (the first N evaluated samples, spread over the set with --limit); 0: no grid")->capture_default_str();
   cmd->add_option("--limit", o->limit, "evaluate N samples spread evenly over the set (every (size/N)-th by name; 0: all)")->capture_default_str();
   cmd->add_option("--device", o->device, "where the network runs: cpu, cuda, cuda:N or simt")->capture_default_str();
   cmd->add_option("--tile", o->tile.tile, "window side for large images (as `csgis smooth`)")->capture_default_str();

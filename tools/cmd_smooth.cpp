@@ -11,6 +11,7 @@
 #include <set>
 
 #include "data/image.h"
+#include "data/voc_smooth.h"
 #include "engine/error.h"
 #include "tools/baselines.h"
 #include "tools/commands.h"
@@ -33,6 +34,13 @@ struct SmoothOptions {
   double strength = 2.0;  // K of the enhancement; > 0
   std::string grid;       // optional contact sheet: one row per image, input | output
 };
+
+// A contact-sheet cell: the image shrunk (area average) to a longer side of at most 512 pixels,
+// so that a sheet of many large photos stays small in memory and on disk.
+data::Image grid_cell(const data::Image& img) {
+  const auto [w, h] = data::limited_size(img.width, img.height, 512);
+  return w == img.width && h == img.height ? img : data::resize_area(img, w, h);
+}
 
 std::string lower_ext(const fs::path& p) {
   std::string e = p.extension().string();
@@ -136,17 +144,23 @@ int run_smooth(SmoothOptions o) {
         data::save_png(jobs[i].second, out);  // bytes already quantised by the reference's rule
       }
     } else {
-      out = o.baselines.apply(o.method, img);
+      try {
+        out = o.baselines.apply(o.method, img);
+      } catch (const std::exception& e) {  // name the image: in a folder run the others are done
+        CSGIS_FAIL("--method ", o.method, " on '", jobs[i].first, "': ", e.what());
+      }
       if (o.enhance) out = enhance_detail(img, out, o.strength);
       data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
     }
-    if (!o.grid.empty()) grid_rows.push_back({img, data::quantized_8bit(out)});
+    if (!o.grid.empty()) grid_rows.push_back({grid_cell(img), grid_cell(data::quantized_8bit(out))});
     if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
   }
   if (folder) images.finish();
   if (!o.grid.empty()) data::save_png(o.grid, make_grid(grid_rows));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string what = (o.enhance ? "detail x" + std::to_string(o.strength).substr(0, 4) + " over " : std::string()) +
+  char strength[32];
+  std::snprintf(strength, sizeof strength, "%g", o.strength);
+  const std::string what = (o.enhance ? "detail x" + std::string(strength) + " over " : std::string()) +
                            (net ? "network" : o.baselines.label(o.method));
   if (folder)
     std::printf("%s %zu images from '%s' into '%s' (%s, %.1fs)\n", o.enhance ? "enhanced" : "smoothed", jobs.size(),
@@ -184,7 +198,8 @@ void add_shared_options(CLI::App* cmd, SmoothOptions* o) {
                   "bf (bilateral filter), wls (weighted least squares), sdf (static/dynamic filter),\n"
                   "ils (iterative least squares, Welsch penalty)")
       ->capture_default_str();
-  cmd->add_option("--grid", o->grid, "also write this PNG: one row per image, input | output (a contact sheet)");
+  cmd->add_option("--grid", o->grid, "also write this PNG: one row per image, input | output (a contact sheet; images with a\n"
+                  "side over 512 pixels are shown shrunk to 512)");
   o->baselines.add_options(cmd);
 }
 

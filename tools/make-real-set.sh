@@ -96,6 +96,7 @@ for package in nexuiz-textures ufoai-textures; do
   if [ ${#todo[@]} -gt 0 ]; then
     # Extract to a temporary folder first, so an interrupted run never leaves a truncated texture.
     tmp=$(mktemp -d "$OUT/sources/.unzip.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT  # also when unzip fails
     unzip -q -o "${archive[$package]}" "${todo[@]}" -d "$tmp" || fail "cannot extract textures from ${archive[$package]}"
     (cd "$tmp" && find . -type f) | while read -r f; do mkdir -p "$dest/$(dirname "$f")"; mv "$tmp/$f" "$dest/$f"; done
     rm -rf "$tmp"

@@ -261,3 +261,23 @@ TEST_CASE("voc-smooth build: an interrupted build resumes to the bytes of an uni
   CHECK_THROWS_WITH(write_voc_smooth_dataset(dir / "photos", "", textures, dir / "foreign", cfg),
                     Catch::Contains("holds a data set already"));
 }
+
+TEST_CASE("voc-smooth build: a smoother that throws rejects its crop with the reason, the build goes on", "[unit]") {
+  testing::TempDir dir;
+  fs::create_directories(dir / "photos");
+  save_png(dir / "photos/wall.png", block_photo(48, 30, 3));
+  save_png(dir / "photos/yard.png", block_photo(40, 30, 5));
+  VocSmoothConfig cfg = small_config();
+  // An operator that fails on the yard photo only (the one 40 pixels wide).
+  cfg.operators.push_back({"flaky",
+                           [](const Image& im) {
+                             if (im.width == 40) CSGIS_FAIL("conjugate gradient did not converge");
+                             return im;
+                           },
+                           nlohmann::json::object()});
+  const VocSmoothReport r = write_voc_smooth_dataset(dir / "photos", "", testing::synthetic_textures(2), dir / "out", cfg);
+  REQUIRE(r.rejected.size() == 1);
+  CHECK(r.rejected[0].first == "yard");
+  CHECK(r.rejected[0].second.find("a smoother failed: conjugate gradient did not converge") != std::string::npos);
+  CHECK(r.ground_truths == 1);
+}

@@ -97,5 +97,11 @@ TEST_CASE("cli: enhance writes the library's result; errors are one line and dam
   CHECK(run_driver("enhance --method gf -i '" + dir + "/missing.png' -o '" + dir + "/out.png'", &err) != 0);
   CHECK(err.find(dir + "/missing.png") != std::string::npos);
   CHECK(slurp(dir + "/out.png") == before);
+  // A smoother that refuses an image: the one line names the method and the file.
+  data::save_png(dir + "/dot.png", data::Image(1, 1, 3, 0.5f));
+  CHECK(run_driver("smooth --method rtv -i '" + dir + "/dot.png' -o '" + dir + "/dot_out.png'", &err) != 0);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  CHECK(err.find("--method rtv on '" + dir + "/dot.png'") != std::string::npos);
+  CHECK(!fs::exists(dir + "/dot_out.png"));
   fs::remove_all(dir);
 }

@@ -46,7 +46,7 @@ struct TrainConfig {
   float texture_strength_max = 1.f;
   float texture_scale_min = 1.f, texture_scale_max = 1.f;
   bool texture_orient = false;
-  int val_count = 24;                 // procedural validation samples
+  int val_count = 24;                 // validation samples: procedural ones, or spread over a folder (all when it holds fewer)
   int val_size = 128;
 
   // "optim"
