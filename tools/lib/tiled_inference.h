@@ -50,7 +50,7 @@ data::Image to_saved_image(const Tensor& s1);
 
 // ---- shared command plumbing ----
 // The file used when --weights is not given.
-inline constexpr const char* kDefaultWeights = "weights/jess-small.safetensors";
+inline constexpr const char* kDefaultWeights = "weights/jess-real.safetensors";
 // `given` when non-empty (it must exist); otherwise kDefaultWeights under the source tree
 // (CSGIS_SOURCE_DIR), then under the current directory. Throws a one-line error saying how to get
 // weights when none is found.
