@@ -1,6 +1,7 @@
 // Helpers shared by the data tests: scratch directories and small synthetic textures, so most tests
 // do not depend on gimp-data being installed.
 #pragma once
+#include "data/loader.h"
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
@@ -50,6 +51,21 @@ inline std::vector<Texture> synthetic_textures(int n = 6) {
     out.push_back(make_texture("synthetic/t" + std::to_string(k), img));
   }
   return out;
+}
+
+// A tensor's values as floats (int64 label tensors too), and two loader batches compared exactly.
+inline std::vector<float> values(const Tensor& t) {
+  if (t.dtype() == DType::I64) {
+    const int64_t* p = t.data<int64_t>();
+    return std::vector<float>(p, p + t.numel());
+  }
+  return t.to_vector<float>();
+}
+
+inline bool same_batch(const Batch& a, const Batch& b) {
+  return a.index == b.index && a.names == b.names && values(a.input) == values(b.input) &&
+         values(a.gt) == values(b.gt) && values(a.over) == values(b.over) &&
+         values(a.edge) == values(b.edge) && values(a.seg) == values(b.seg);
 }
 
 inline bool same_image(const Image& a, const Image& b) {

@@ -8,23 +8,12 @@
 
 using namespace csgis;
 using namespace csgis::data;
+using testing::same_batch;
+using testing::values;
 using csgis::data::testing::TempDir;
 
 namespace {
 
-std::vector<float> values(const Tensor& t) {
-  if (t.dtype() == DType::I64) {
-    const int64_t* p = t.data<int64_t>();
-    return std::vector<float>(p, p + t.numel());
-  }
-  return t.to_vector<float>();
-}
-
-bool same_batch(const Batch& a, const Batch& b) {
-  return a.index == b.index && a.names == b.names && values(a.input) == values(b.input) &&
-         values(a.gt) == values(b.gt) && values(a.over) == values(b.over) &&
-         values(a.edge) == values(b.edge) && values(a.seg) == values(b.seg);
-}
 
 struct MixFixture {
   TempDir dir;
