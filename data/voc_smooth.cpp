@@ -51,6 +51,8 @@ LabelMap sobel_edges(const Image& img, float threshold) { return grey_sobel_edge
 
 SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& t) {
   CSGIS_CHECK(t.window >= 3 && t.stride >= 1, "smoothness: window must be >= 3 and stride >= 1");
+  CSGIS_CHECK(t.min_coverage >= 0 && t.min_coverage <= 1, "smoothness: min_coverage must be in [0, 1], got ",
+              t.min_coverage);
   const Image g = grey_image(candidate);
   const LabelMap edges = grey_sobel_edges(g, t.edge_threshold);
   const int W = g.width, H = g.height;
@@ -63,6 +65,7 @@ SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& t) {
   double total = 0;
   for (int y0 = 0; y0 + t.window <= H; y0 += t.stride)
     for (int x0 = 0; x0 + t.window <= W; x0 += t.stride) {
+      ++s.total_windows;
       bool has_edge = false;
       double sum = 0, sq = 0, lsum = 0;
       for (int y = y0; y < y0 + t.window && !has_edge; ++y)
@@ -85,7 +88,7 @@ SmoothnessScore smoothness(const Image& candidate, const SmoothnessTest& t) {
     }
   if (s.windows == 0) s.value = std::numeric_limits<double>::infinity();
   s.mean = s.windows > 0 ? total / s.windows : s.value;
-  s.pass = s.value < t.threshold;
+  s.pass = s.value < t.threshold && s.windows >= t.min_coverage * s.total_windows;
   return s;
 }
 

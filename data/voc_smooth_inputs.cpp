@@ -195,6 +195,8 @@ void VocSmoothConfig::validate() const {
   CSGIS_CHECK(textures_per_image >= 0, "build-dataset: --textures-per-image must be >= 0, got ", textures_per_image);
   CSGIS_CHECK(!operators.empty(), "build-dataset: no candidate operator");
   CSGIS_CHECK(test.window >= 3, "build-dataset: --smooth-window must be >= 3, got ", test.window);
+  CSGIS_CHECK(test.min_coverage >= 0 && test.min_coverage <= 1,
+              "build-dataset: --smooth-coverage must be in [0, 1] (a fraction of the windows), got ", test.min_coverage);
   CSGIS_CHECK(test.stride >= 1, "build-dataset: the smoothness test's window stride must be >= 1, got ", test.stride);
 }
 

@@ -27,6 +27,7 @@ json candidate_json(const CandidateResult& c) {
           {"smooth_value", finite_or_null(c.smooth.value)},
           {"smooth_mean", finite_or_null(c.smooth.mean)},
           {"smooth_windows", c.smooth.windows},
+          {"smooth_total_windows", c.smooth.total_windows},
           {"pass", c.smooth.pass},
           {"ssim", c.ssim}};
 }
@@ -36,10 +37,16 @@ std::string no_candidate_reason(const GroundTruthChoice& choice, const Smoothnes
   const CandidateResult* best = nullptr;
   for (const CandidateResult& c : choice.candidates)
     if (!best || c.smooth.value < best->smooth.value) best = &c;
-  char buf[160];
+  char buf[224];
   if (!best || !std::isfinite(best->smooth.value))
     std::snprintf(buf, sizeof buf, "no candidate passed the smoothness test (none has an edge-free %dx%d window)",
                   test.window, test.window);
+  else if (best->smooth.value < test.threshold)  // flat where judged, but too little of it edge-free
+    std::snprintf(buf, sizeof buf,
+                  "no candidate passed the smoothness test (best: %s %.3g, but only %d of %d windows edge-free, "
+                  "coverage %.2f needed)",
+                  best->op.c_str(), best->smooth.value, best->smooth.windows, best->smooth.total_windows,
+                  test.min_coverage);
   else
     std::snprintf(buf, sizeof buf, "no candidate passed the smoothness test (best: %s %.3g >= %.3g)", best->op.c_str(),
                   best->smooth.value, test.threshold);

@@ -134,6 +134,10 @@ Runner add_build_dataset_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--smooth-threshold", f->test.threshold, "with --images: smoothness test threshold (eq. 12)")
       ->capture_default_str();
+  cmd->add_option("--smooth-coverage", f->test.min_coverage,
+                  "with --images: fraction of the smoothness windows a candidate must leave edge-free to pass\n"
+                  "(a light smoother whose kept detail reads as edges everywhere fails; data/voc_smooth.h)")
+      ->capture_default_str();
   cmd->add_option("--smooth-window", f->test.window, "with --images: smoothness test window in pixels")
       ->check(CLI::Range(3, 1024))
       ->capture_default_str();

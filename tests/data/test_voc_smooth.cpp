@@ -88,6 +88,26 @@ TEST_CASE("voc-smooth: Sobel edges and the smoothness value of eq. 12", "[unit]"
   CHECK(!none.pass);
 }
 
+TEST_CASE("voc-smooth: a candidate must leave enough of the image edge-free", "[unit]") {
+  // 64x16: flat in the first 32 columns, hard stripes (all edges) in the rest. Windows of 16 every
+  // 8 px: 7 in all, of which only x0 = 0 and x0 = 8 are edge-free (the first edge column, 31,
+  // already lies in the window at x0 = 16). Coverage 2/7 = 0.29.
+  const Image half = grey_rgb(64, 16, [](int x, int) { return x < 32 ? 0.4f : ((x / 2) % 2 ? 0.9f : 0.1f); });
+  SmoothnessTest t;
+  t.min_coverage = 0;
+  const SmoothnessScore loose = smoothness(half, t);
+  CHECK(loose.total_windows == 7);
+  CHECK(loose.windows == 2);
+  CHECK(loose.value < 1e-6);  // what it judges is flat
+  CHECK(loose.pass);
+  t.min_coverage = 0.28;
+  CHECK(smoothness(half, t).pass);
+  t.min_coverage = 0.3;  // the default
+  CHECK(!smoothness(half, t).pass);
+  t.min_coverage = 1.5;
+  CHECK_THROWS_WITH(smoothness(half, t), Catch::Contains("min_coverage must be in [0, 1]"));
+}
+
 TEST_CASE("voc-smooth: the ground truth is the most similar candidate that passes", "[unit]") {
   Image clean;
   const Image photo = blocky_photo(48, 40, 3, 0.06f, &clean);  // noise strong enough to fail eq. 12
@@ -100,7 +120,9 @@ TEST_CASE("voc-smooth: the ground truth is the most similar candidate that passe
        }},
       {"truth", [&](const Image&) { return clean; }},
   };
-  const GroundTruthChoice c = choose_ground_truth(photo, ops);
+  SmoothnessTest test;
+  test.min_coverage = 0;  // 48x40 blocks: block borders touch most windows (coverage has its own test)
+  const GroundTruthChoice c = choose_ground_truth(photo, ops, test);
   REQUIRE(c.candidates.size() == 3);
   CHECK(!c.candidates[0].smooth.pass);
   CHECK(c.candidates[0].ssim > c.candidates[2].ssim);  // the noisy copy is closest, yet not chosen
@@ -108,7 +130,7 @@ TEST_CASE("voc-smooth: the ground truth is the most similar candidate that passe
   CHECK(c.candidates[2].smooth.pass);
   CHECK(c.candidates[2].ssim > c.candidates[1].ssim);
   CHECK(c.chosen == 2);
-  CHECK(choose_ground_truth(photo, {ops[0]}).chosen == -1);
+  CHECK(choose_ground_truth(photo, {ops[0]}, test).chosen == -1);
   CHECK_THROWS_WITH(choose_ground_truth(Image(8, 8, 3), ops), Catch::Contains("at least 11x11"));
 }
 
@@ -133,6 +155,7 @@ TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest"
   VocSmoothConfig cfg;
   cfg.textures_per_image = 2;
   cfg.threads = 2;
+  cfg.test.min_coverage = 0;  // 48x40 blocks: block borders touch most windows
   std::vector<std::string> stages;  // the callback runs on worker threads (one call at a time)
   std::vector<int64_t> gt_totals;
   const VocSmoothReport r = write_voc_smooth_dataset(images, labels, textures, out, cfg,

@@ -157,6 +157,31 @@ TEST_CASE("voc-smooth build: bad photos are skipped with their reason, the rest 
   CHECK(ds.manifest().at("parameters").at("operators")[0].at("name") == "identity");
 }
 
+TEST_CASE("voc-smooth build: a candidate flat only where its edges leave room is rejected by coverage", "[unit]") {
+  // 40x30: flat on the left 12 columns, hard stripes (Sobel edges everywhere) on the rest. With
+  // 8x8 windows every 4 px (9 x 6 = 54), only the column x0 = 0 is edge-free (6 windows, 11 %):
+  // the identity "smoother" is flat wherever it is judged, yet too little of it is judged.
+  testing::TempDir dir;
+  fs::create_directories(dir / "photos");
+  Image striped(40, 30, 3);
+  for (int y = 0; y < 30; ++y)
+    for (int x = 0; x < 40; ++x)
+      for (int c = 0; c < 3; ++c) striped.at(x, y, c) = x < 12 ? 0.4f : ((x / 2) % 2 ? 0.9f : 0.1f);
+  save_png(dir / "photos/striped.png", striped);
+  VocSmoothConfig cfg = small_config();
+  cfg.operators = {{"identity", [](const Image& im) { return im; }}};
+  const VocSmoothReport r = write_voc_smooth_dataset(dir / "photos", "", testing::synthetic_textures(2), dir / "out", cfg);
+  CHECK(r.ground_truths == 0);
+  REQUIRE(r.rejected.size() == 1);
+  CHECK(r.rejected[0].second ==
+        "no candidate passed the smoothness test (best: identity 0, but only 6 of 54 windows edge-free, coverage "
+        "0.30 needed)");
+  // Without the coverage condition the same photo passes.
+  cfg.test.min_coverage = 0;
+  const VocSmoothReport loose = write_voc_smooth_dataset(dir / "photos", "", testing::synthetic_textures(2), dir / "out2", cfg);
+  CHECK(loose.ground_truths == 1);
+}
+
 TEST_CASE("voc-smooth build: train, val and test take disjoint photos, held-out textures off train", "[unit]") {
   testing::TempDir dir;
   fs::create_directories(dir / "photos");

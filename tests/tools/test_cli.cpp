@@ -484,7 +484,8 @@ TEST_CASE("cli: build-dataset crops, texture folders, resuming, skipped photos a
   CHECK(r.err.find("max_side was 0, now 20") != std::string::npos);
 
   const std::string help = csgis_run(dir, "build-dataset --help").out;
-  for (const char* flag : {"--max-side", "--crops", "--crop-size", "--texture-max-side", "--textures", "test"})
+  for (const char* flag : {"--max-side", "--crops", "--crop-size", "--texture-max-side", "--textures", "test",
+                           "--smooth-coverage"})
     CHECK(help.find(flag) != std::string::npos);
   const std::string photos = "build-dataset --images '" + (dir / "photos") + "' --out '" + (dir / "bad") + "' ";
   for (const auto& [flags, needle] : std::vector<std::pair<std::string, std::string>>{
@@ -493,6 +494,7 @@ TEST_CASE("cli: build-dataset crops, texture folders, resuming, skipped photos a
            {"--crops 2", "--crops 2 needs --crop-size"},
            {"--crops 1 --crop-size 64 --max-side 32", "--crop-size 64 is larger than --max-side 32"},
            {"--textures '" + (dir / "empty") + "'", "'" + (dir / "empty") + "' holds no texture"},
+           {"--smooth-coverage 1.5", "--smooth-coverage must be in [0, 1]"},
        }) {
     r = csgis_run(dir, photos + flags);
     INFO(flags);
