@@ -81,6 +81,12 @@ std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& 
     if (!parent.empty() && !fs::is_directory(parent, ec))
       CSGIS_FAIL("cannot write '", out, "': folder '", parent.string(), "' does not exist");
   }
+  // Never replace the user's original: the output may name the input itself, reach it through a
+  // folder (-i dir/a.png -o dir) or be a hard link to it.
+  std::error_code eq_ec;
+  if (fs::exists(out, eq_ec) && fs::equivalent(o.input, out, eq_ec))
+    CSGIS_FAIL("cannot write '", out, "': it is the input '", o.input,
+               "' (the same file) and would replace it; choose another -o");
   jobs.emplace_back(o.input, out);
   return jobs;
 }

@@ -223,6 +223,19 @@ TEST_CASE("cli: smooth errors are one line naming the file and damage nothing", 
   expect_failure(csgis_run(dir, "smooth --weights '" + (dir / "in/a.png") + "'" + folder_args), dir / "in/a.png");
   // Output onto the input folder.
   expect_failure(csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "in") + "' -o '" + (dir / "in") + "'"), dir / "in");
+  // The original is never replaced: -o naming the input, -o the input's own folder, or a hard
+  // link to the input.
+  const std::string original = slurp(dir / "in/a.png");
+  for (const std::string& target : {dir / "in/a.png", dir / "in", dir / "link.png"}) {
+    if (target == dir / "link.png") fs::create_hard_link(dir / "in/a.png", target);
+    const Run r = csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "in/a.png") + "' -o '" + target + "'");
+    INFO(target << ": " << r.err);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("is the input") != std::string::npos);
+    CHECK(slurp(dir / "in/a.png") == original);
+  }
+  fs::remove(dir / "link.png");
   // The same folder run with good inputs does replace the old output.
   const Run ok = csgis_run(dir, "smooth --weights '" + w + "'" + folder_args);
   INFO(ok.err);
