@@ -48,6 +48,14 @@ std::string lower_ext(const fs::path& p) {
   return e;
 }
 
+// Never replace the user's original: the output may name the input itself, reach it through a
+// folder (-i dir/a.png -o dir) or be a hard link to it. Checked for every job, folder mode too.
+void refuse_output_onto_input(const std::string& in, const std::string& out) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && fs::equivalent(in, out, ec))
+    CSGIS_FAIL("cannot write '", out, "': it is the input '", in, "' (the same file) and would replace it; choose another -o");
+}
+
 // (input, output) pairs, with every output location checked; creates nothing.
 std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& o, bool& folder) {
   std::error_code ec;
@@ -68,6 +76,7 @@ std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& 
       const std::string out = (fs::path(o.output) / (fs::path(in).stem().string() + ".png")).string();
       if (!seen.insert(out).second)
         CSGIS_FAIL("cannot write '", out, "': two inputs of '", o.input, "' share its name (e.g. x.png and x.jpg)");
+      refuse_output_onto_input(in, out);
       jobs.emplace_back(in, out);
     }
     return jobs;
@@ -81,12 +90,7 @@ std::vector<std::pair<std::string, std::string>> plan_jobs(const SmoothOptions& 
     if (!parent.empty() && !fs::is_directory(parent, ec))
       CSGIS_FAIL("cannot write '", out, "': folder '", parent.string(), "' does not exist");
   }
-  // Never replace the user's original: the output may name the input itself, reach it through a
-  // folder (-i dir/a.png -o dir) or be a hard link to it.
-  std::error_code eq_ec;
-  if (fs::exists(out, eq_ec) && fs::equivalent(o.input, out, eq_ec))
-    CSGIS_FAIL("cannot write '", out, "': it is the input '", o.input,
-               "' (the same file) and would replace it; choose another -o");
+  refuse_output_onto_input(o.input, out);
   jobs.emplace_back(o.input, out);
   return jobs;
 }
