@@ -5,7 +5,9 @@
 #include <atomic>
 #include <exception>
 #include <filesystem>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -67,6 +69,48 @@ FolderDataset::FolderDataset(const std::string& dir) : dir_(dir), manifest_(nloh
     if (manifest_.contains("count") && manifest_["count"].get<int64_t>() != size())
       CSGIS_FAIL("dataset '", dir, "': manifest.json says ", manifest_["count"].get<int64_t>(),
                  " samples, input/ holds ", size());
+  }
+}
+
+namespace {
+bool is_image_file(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+}
+
+// stem -> path of the images in `folder`; two files of one stem (a.png and a.jpg) are refused.
+std::map<std::string, std::string> images_by_stem(const std::string& dir, const fs::path& folder) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec))
+    CSGIS_FAIL("data set '", dir, "': missing folder '", folder.string(),
+               "' (expected input/ and gt/ with the same image names)");
+  std::map<std::string, std::string> by_stem;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    if (!e.is_regular_file() || !is_image_file(e.path())) continue;
+    const auto [it, added] = by_stem.emplace(e.path().stem().string(), e.path().string());
+    if (!added)
+      CSGIS_FAIL("data set '", dir, "': '", it->second, "' and '", e.path().string(),
+                 "' have the same name; keep one image per name");
+  }
+  if (ec) CSGIS_FAIL("data set '", dir, "': cannot list '", folder.string(), "': ", ec.message());
+  return by_stem;
+}
+}  // namespace
+
+PairFolder::PairFolder(const std::string& dir) : dir_(dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) CSGIS_FAIL("data set '", dir, "': not a folder");
+  const auto inputs = images_by_stem(dir, fs::path(dir) / "input");
+  const auto gts = images_by_stem(dir, fs::path(dir) / "gt");
+  if (inputs.empty()) CSGIS_FAIL("data set '", dir, "': input/ holds no PNG or JPEG image");
+  for (const auto& [stem, path] : inputs) {
+    auto it = gts.find(stem);
+    if (it == gts.end())
+      CSGIS_FAIL("data set '", dir, "': '", path, "' has no ground truth (expected gt/", stem, ".png or .jpg)");
+    stems_.push_back(stem);
+    inputs_.push_back(path);
+    gts_.push_back(it->second);
   }
 }
 

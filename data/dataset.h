@@ -65,6 +65,22 @@ class FolderDataset : public SampleSource {
   nlohmann::json manifest_;
 };
 
+// What `csgis eval` scores: DIR/input/<stem>.{png,jpg,jpeg} and DIR/gt/<stem>.{png,jpg,jpeg}, the
+// same stems in both (edge/, seg/, over/ and the manifest are not needed). Stems sorted by name.
+class PairFolder {
+ public:
+  explicit PairFolder(const std::string& dir);  // errors name the folder and the unmatched file
+  int64_t size() const { return int64_t(stems_.size()); }
+  const std::vector<std::string>& stems() const { return stems_; }
+  const std::string& input_path(int64_t i) const { return inputs_.at(size_t(i)); }
+  const std::string& gt_path(int64_t i) const { return gts_.at(size_t(i)); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::vector<std::string> stems_, inputs_, gts_;
+};
+
 // The five map folders, in the order above.
 const std::vector<std::string>& dataset_map_dirs();
 // Writes one sample's five PNGs as DIR/<map>/<stem>.png (stem = sample.name); dirs must exist.

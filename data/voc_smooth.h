@@ -147,7 +147,7 @@ const char* photo_split_name(PhotoSplit s);
 // val, else test. The default is the paper's 120 / 26 / 4; `build-dataset --photo-split` sets
 // another (a small photo collection gets too few test photos from 4 in 150).
 struct PhotoSplitRule {
-  int train = 120, val = 26, test = 4;  // each >= 1
+  int train = 120, val = 26, test = 4;  // train >= 1; val, test >= 0 (0: that split stays empty)
   PhotoSplit of(const std::string& photo_stem) const;
   std::string describe() const;  // the rule in words, for the manifest
   void validate() const;         // throws naming --photo-split

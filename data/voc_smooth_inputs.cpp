@@ -129,8 +129,10 @@ std::string PhotoSplitRule::describe() const {
 }
 
 void PhotoSplitRule::validate() const {
-  CSGIS_CHECK(train >= 1 && val >= 1 && test >= 1 && train + val + test <= 100000,
-              "--photo-split ", train, ",", val, ",", test, ": expected three weights >= 1 (train,val,test), e.g. 120,26,4");
+  CSGIS_CHECK(train >= 1 && val >= 0 && test >= 0 && train + val + test <= 100000,
+              "--photo-split ", train, ",", val, ",", test,
+              ": expected three weights train,val,test (train >= 1; val, test >= 0; 0 leaves that split empty), "
+              "e.g. 120,26,4 or 80,20,0");
 }
 
 PhotoSplit photo_split(const std::string& photo_stem) { return PhotoSplitRule{}.of(photo_stem); }

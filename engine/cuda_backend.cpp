@@ -11,8 +11,9 @@
   do {                                                                                     \
     cudaError_t e_ = (expr);                                                               \
     if (e_ != cudaSuccess)                                                                 \
-      CSGIS_FAIL("CUDA error ", cudaGetErrorName(e_), " (", cudaGetErrorString(e_), ") in `" #expr \
-                 "` at ", __FILE__, ":", __LINE__);                                        \
+      throw ::csgis::Error(::csgis::detail::concat("CUDA error ", cudaGetErrorName(e_), " (",            \
+                                                   cudaGetErrorString(e_), ")"),                        \
+                           ::csgis::detail::concat("`" #expr "` at ", __FILE__, ":", __LINE__));            \
   } while (0)
 
 namespace csgis::cuda_backend {

@@ -3,12 +3,22 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace csgis {
 
+// what() is the message for the user (plain words: what, where, what was expected). A failed
+// CSGIS_CHECK also records where() it failed (the condition and source line): that is for
+// developers, so the driver shows it only with --verbose, never inside the message.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message, std::string where = {})
+      : std::runtime_error(message.empty() ? "internal error (rerun with --verbose to see where)" : message),
+        where_(std::move(where)) {}
+  const std::string& where() const noexcept { return where_; }
+
+ private:
+  std::string where_;
 };
 
 namespace detail {
@@ -20,15 +30,24 @@ std::string concat(Args&&... args) {
 }
 }  // namespace detail
 
+// nlohmann::json's messages start with an id such as "[json.exception.parse_error.101] ": users
+// need the rest ("parse error at line 1, column 3: ...").
+inline std::string plain_json_error(const std::string& what) {
+  if (what.rfind("[json.exception.", 0) != 0) return what;
+  const size_t end = what.find("] ");
+  return end == std::string::npos ? what : what.substr(end + 2);
+}
+
 }  // namespace csgis
 
-// CSGIS_CHECK(cond, msg...): throws csgis::Error("<msg> (check `cond` failed at file:line)").
-#define CSGIS_CHECK(cond, ...)                                                             \
-  do {                                                                                     \
-    if (!(cond))                                                                           \
-      throw ::csgis::Error(::csgis::detail::concat(__VA_ARGS__, " (check `" #cond          \
-                                                                "` failed at ", __FILE__, \
-                                                   ":", __LINE__, ")"));                   \
+// CSGIS_CHECK(cond, msg...): throws csgis::Error("<msg>") with where() = "check `cond` failed at file:line".
+#define CSGIS_CHECK(cond, ...)                                                                           \
+  do {                                                                                                   \
+    if (!(cond))                                                                                         \
+      throw ::csgis::Error(::csgis::detail::concat(__VA_ARGS__),                                         \
+                           ::csgis::detail::concat("check `" #cond "` failed at ", __FILE__, ":", __LINE__)); \
   } while (0)
 
-#define CSGIS_FAIL(...) throw ::csgis::Error(::csgis::detail::concat(__VA_ARGS__))
+// CSGIS_FAIL(msg...): throws csgis::Error("<msg>") with where() = "at file:line".
+#define CSGIS_FAIL(...) \
+  throw ::csgis::Error(::csgis::detail::concat(__VA_ARGS__), ::csgis::detail::concat("at ", __FILE__, ":", __LINE__))

@@ -36,7 +36,7 @@ JessConfig JessConfig::from_json(const std::string& text) {
   try {
     j = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
-    CSGIS_FAIL("JessConfig: metadata is not valid JSON (", e.what(), "): ", text);
+    CSGIS_FAIL("JessConfig: metadata is not valid JSON (", plain_json_error(e.what()), "): ", text);
   }
   CSGIS_CHECK(j.is_object(), "JessConfig: expected a JSON object, got ", text);
   auto field = [&](const char* name) {

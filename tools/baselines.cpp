@@ -28,13 +28,9 @@ bool Baselines::is_baseline(const std::string& name) {
 }
 
 void Baselines::add_options(CLI::App* cmd) {
-  cmd->add_option("--gf-radius", gf.radius,
-                  "guided filter window radius (window 2r+1); MATLAB default 2 (`csgis tune-gf` finds the best)")
-      ->capture_default_str();
-  cmd->add_option("--gf-eps", gf.eps, "guided filter regularisation on [0,1] data; MATLAB default 0.01")
-      ->capture_default_str();
-  cmd->add_option("--gf-guide", gf_guide, "self: each channel guides itself (MATLAB's imguidedfilter); gray: luma guides all")
-      ->capture_default_str();
+  cmd->add_option("--gf-radius", gf.radius, kGfRadiusHelp)->capture_default_str();
+  cmd->add_option("--gf-eps", gf.eps, kGfEpsHelp)->capture_default_str();
+  cmd->add_option("--gf-guide", gf_guide, kGfGuideHelp)->capture_default_str();
   cmd->add_option("--rgf-sigma-s", rgf.sigma_s, "rolling guidance spatial sigma (pixels); paper: 4")->capture_default_str();
   cmd->add_option("--rgf-sigma-r", rgf.sigma_r, "rolling guidance range sigma on [0,1] data; paper: 0.1")->capture_default_str();
   cmd->add_option("--rgf-iterations", rgf.iterations, "rolling guidance iterations; paper: 4")->capture_default_str();

@@ -22,6 +22,12 @@ data::smoothers::GuideMode parse_gf_guide(const std::string& s);  // "self" | "g
 struct Baselines {
   static constexpr const char* kNames = "gf, rgf, l0, rtv, bf, wls, sdf, ils";
   static bool is_baseline(const std::string& name);
+  // Help of the guided filter's flags, also used by `tune-gf` (where each takes a list to try).
+  static constexpr const char* kGfRadiusHelp =
+      "guided filter window radius (window 2r+1); MATLAB default 2 (`csgis tune-gf` finds the best)";
+  static constexpr const char* kGfEpsHelp = "guided filter regularisation on [0,1] data; MATLAB default 0.01";
+  static constexpr const char* kGfGuideHelp =
+      "self: each channel guides itself (MATLAB's imguidedfilter); gray: luma guides all";
 
   data::smoothers::GuidedFilterParams gf;
   std::string gf_guide = "self";

@@ -22,6 +22,7 @@
 #include "losses/total.h"
 #include "models/jess.h"
 #include "tools/baselines.h"
+#include "tools/cli_flags.h"
 #include "tools/commands.h"
 
 namespace csgis::tools {
@@ -47,7 +48,7 @@ double now_ms() {
 }
 
 int run_conv_bench(const ConvBenchOptions& o) {
-  if (o.threads > 0) omp_set_num_threads(o.threads);
+  flags::apply_threads(o.threads);
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   ctx.use_cudnn = o.cudnn;
@@ -107,7 +108,7 @@ struct TrainStepOptions {
 // One optimisation step of JESS as the trainer runs it: forward, the reconstruction (L1 + 4-scale
 // SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
 int run_train_step_bench(const TrainStepOptions& o) {
-  if (o.threads > 0) omp_set_num_threads(o.threads);
+  flags::apply_threads(o.threads);
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   models::JessConfig mc;
@@ -227,7 +228,7 @@ data::Image smoother_bench_image(int size) {
 // One warm-up run, then `repeats` timed runs of the smoother alone (the picture is made, and on a
 // GPU uploaded, before any timing; results stay on the device).
 int run_smoother_bench(SmootherBenchOptions& o) {
-  if (o.threads > 0) omp_set_num_threads(o.threads);
+  flags::apply_threads(o.threads);
   const Device dev = Device::parse(o.device);
   o.baselines.validate();
   data::smoothers::GpuBilateralParams bf;  // the GPU bilateral's defaults (radius 5, 0.1, 3 px, cut window)
@@ -296,38 +297,36 @@ Runner add_bench_command(CLI::App& app) {
   auto o = std::make_shared<ConvBenchOptions>();
   auto* conv = bench->add_subcommand(
       "conv2d", "conv2d forward and backward (input, weight and bias gradients), 'same' padding, stride 1");
-  conv->add_option("--batch", o->batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
-  conv->add_option("--channels", o->channels, "input = output channels")->check(CLI::PositiveNumber)->capture_default_str();
-  conv->add_option("--size", o->size, "height = width of the input")->check(CLI::PositiveNumber)->capture_default_str();
-  conv->add_option("--dilation", o->dilation, "dilation (padding = dilation for 3x3)")->check(CLI::PositiveNumber)->capture_default_str();
-  conv->add_option("--kernel", o->kernel, "kernel size (odd)")->check(CLI::PositiveNumber)->capture_default_str();
-  conv->add_option("--device", o->device, "cpu, cuda, cuda:N or simt (emulated CUDA, slow)")->capture_default_str();
-  conv->add_option("--threads", o->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)");
-  conv->add_option("--warmup", o->warmup, "untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
-  conv->add_option("--repeats", o->repeats, "timed runs; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  conv->add_option("--batch", o->batch, "batch size")->check(flags::positive())->capture_default_str();
+  conv->add_option("--channels", o->channels, "input = output channels")->check(flags::positive())->capture_default_str();
+  conv->add_option("--size", o->size, flags::kSizeHelp)->check(flags::positive())->capture_default_str();
+  conv->add_option("--dilation", o->dilation, "dilation (padding = dilation for 3x3)")->check(flags::positive())->capture_default_str();
+  conv->add_option("--kernel", o->kernel, "kernel size (odd)")->check(flags::positive())->capture_default_str();
+  flags::device(conv, o->device);
+  flags::threads(conv, o->threads);
+  flags::timing(conv, o->repeats, &o->warmup);
   conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only)");
   auto t = std::make_shared<TrainStepOptions>();
   auto* ts = bench->add_subcommand("train-step", "one JESS training step (forward, edge + reconstruction losses, backward, Adam)");
-  ts->add_option("--batch", t->batch, "batch size")->check(CLI::PositiveNumber)->capture_default_str();
-  ts->add_option("--size", t->size, "patch size")->check(CLI::Range(16, 4096))->capture_default_str();
-  ts->add_option("--dim", t->dim, "model width (paper: 64)")->check(CLI::PositiveNumber)->capture_default_str();
+  ts->add_option("--batch", t->batch, "batch size")->check(flags::positive())->capture_default_str();
+  ts->add_option("--size", t->size, flags::kSizeHelp)->check(CLI::Range(16, 4096))->capture_default_str();
+  ts->add_option("--dim", t->dim, "model width (paper: 64)")->check(flags::positive())->capture_default_str();
   ts->add_option("--feature-blocks", t->feature_blocks, "rHDC blocks of the feature extractor (paper: 12)")->capture_default_str();
   ts->add_option("--smooth-blocks", t->smooth_blocks, "rHDC blocks of the smooth interpreter (paper: 3)")->capture_default_str();
   ts->add_option("--enhance-blocks", t->enhance_blocks, "rHDC blocks of the enhancement module (paper: 6)")->capture_default_str();
-  ts->add_option("--device", t->device, "cpu, cuda, cuda:N or simt")->capture_default_str();
-  ts->add_option("--threads", t->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)");
-  ts->add_option("--warmup", t->warmup, "untimed steps first")->check(CLI::NonNegativeNumber)->capture_default_str();
-  ts->add_option("--repeats", t->repeats, "timed steps; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  flags::device(ts, t->device);
+  flags::threads(ts, t->threads);
+  flags::timing(ts, t->repeats, &t->warmup);
   ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
   auto sm = std::make_shared<SmootherBenchOptions>();
   auto* smoother = bench->add_subcommand(
       "smoother", "one classical smoother on a procedural RGB picture (no image I/O); one warm-up run first");
   smoother->add_option("--method", sm->method, std::string("cpu: ") + Baselines::kNames + "; cuda/simt: " + kGpuSmoothers)
       ->required();
-  smoother->add_option("--size", sm->size, "height = width of the picture")->check(CLI::Range(8, 16384))->capture_default_str();
-  smoother->add_option("--device", sm->device, "cpu, cuda, cuda:N or simt (emulated CUDA, slow)")->capture_default_str();
-  smoother->add_option("--repeats", sm->repeats, "timed runs; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
-  smoother->add_option("--threads", sm->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)");
+  smoother->add_option("--size", sm->size, flags::kSizeHelp)->check(CLI::Range(8, 16384))->capture_default_str();
+  flags::device(smoother, sm->device);
+  flags::timing(smoother, sm->repeats, nullptr);
+  flags::threads(smoother, sm->threads);
   sm->baselines.add_options(smoother);
   return [o, conv, t, ts, sm, smoother]() -> int {
     if (conv->parsed()) return run_conv_bench(*o);

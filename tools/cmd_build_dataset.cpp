@@ -10,6 +10,7 @@
 #include "data/dataset.h"
 #include "data/voc_smooth.h"
 #include "engine/error.h"
+#include "tools/cli_flags.h"
 #include "tools/commands.h"
 #include "tools/lib/progress.h"
 
@@ -141,7 +142,7 @@ Runner add_build_dataset_command(CLI::App& app) {
   cmd->add_option("--smooth-window", f->test.window, "with --images: smoothness test window in pixels")
       ->check(CLI::Range(3, 1024))
       ->capture_default_str();
-  cmd->add_option("--out", f->out, "output folder (new, or an unfinished build of the same flags to resume)")->required();
+  cmd->add_option("-o,--out", f->out, "output folder (new, or an unfinished build of the same flags to resume)")->required();
   cmd->add_option("--textures", f->textures,
                   "texture folders (comma-separated or repeated): GIMP .pat and PNG/JPEG images, recursively\n"
                   "(default: gimp-data's patterns); 20% held out for validation by name")
@@ -160,12 +161,13 @@ Runner add_build_dataset_command(CLI::App& app) {
                   "(default the paper's 120,26,4 ground truths; give the same value to every split's build)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--count", f->count, "number of samples")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--size", f->size, "width = height of each sample")->check(CLI::Range(16, 4096))->capture_default_str();
+  cmd->add_option("--count", f->count, "number of samples")->check(flags::positive())->capture_default_str();
+  cmd->add_option("--size", f->size, flags::kSizeHelp)->check(CLI::Range(16, 4096))->capture_default_str();
   cmd->add_option("--seed", f->seed, "seed of the generator")->capture_default_str();
-  cmd->add_option("--threads", f->threads, "worker threads (0: all cores; the files do not depend on it)");
+  flags::threads(cmd, f->threads);  // the files do not depend on it
   return [f, cmd]() -> int {
     if (!cmd->parsed()) return -1;
+    f->threads = flags::apply_threads(f->threads);  // worker threads as --threads says; 0 never reaches the builders
     CSGIS_CHECK(f->procedural != !f->images.empty(), "build-dataset: give exactly one of --procedural and --images DIR");
     CSGIS_CHECK(f->labels.empty() || !f->images.empty(), "build-dataset: --labels needs --images");
     if (!f->images.empty()) return build_voc_smooth(*f);

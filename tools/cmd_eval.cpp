@@ -1,4 +1,4 @@
-// `csgis eval` (the paper's Table 1 on a FolderDataset: mean SSIM and PSNR of each method against the
+// `csgis eval` (the paper's Table 1 on a folder of input/ + gt/ pairs: mean SSIM and PSNR of each method against the
 // ground truth, as Markdown and JSON, plus a PNG grid of examples) and `csgis tune-gf` (grid search of
 // the guided filter's radius and eps on a data set, so the baseline gets its best settings).
 // Every method's output is scored as the PNG `csgis smooth` would write (8-bit), so an eval number
@@ -19,6 +19,7 @@
 #include "engine/io/atomic_file.h"
 #include "tools/baseline_tuning.h"
 #include "tools/baselines.h"
+#include "tools/cli_flags.h"
 #include "tools/commands.h"
 #include "tools/lib/grid.h"
 #include "tools/lib/image_metrics.h"
@@ -33,8 +34,8 @@ namespace csgis::tools {
 namespace {
 
 struct EvalOptions {
-  std::string data, weights, methods = "input,net,gf", out = "eval", device = "cpu", tune;
-  int grid = 4;
+  std::string data, weights, methods = "input,net,gf", out, device = "cpu", tune;
+  int grid = 4, threads = 0;
   int64_t limit = 0, tune_limit = 24;
   Baselines baselines;
   TileOptions tile;
@@ -47,16 +48,15 @@ struct TuneOptions {
   std::vector<int> radii{1, 2, 4, 8};
   std::vector<double> eps{1e-3, 1e-2, 0.04, 0.1};
   int64_t limit = 0;
+  int threads = 0;
 };
 
 // What a PNG written by save_png (clip, round) would hold.
 data::Image as_png(const data::Image& img) { return data::quantized_8bit(img); }
 
 // (input, ground truth) of sample i, checked to match in size.
-std::pair<data::Image, data::Image> load_pair(const data::FolderDataset& ds, int64_t i) {
-  const fs::path root(ds.dir());
-  const std::string stem = ds.stems()[size_t(i)];
-  const std::string in = (root / "input" / (stem + ".png")).string(), gt = (root / "gt" / (stem + ".png")).string();
+std::pair<data::Image, data::Image> load_pair(const data::PairFolder& ds, int64_t i) {
+  const std::string &in = ds.input_path(i), &gt = ds.gt_path(i);
   std::pair<data::Image, data::Image> p{data::load_image(in, 3), data::load_image(gt, 3)};
   check_same_size(p.first, p.second, "'" + in + "'", "'" + gt + "'");
   return p;
@@ -88,13 +88,13 @@ int run_eval(EvalOptions o) {
   const bool has_net = std::find(methods.begin(), methods.end(), "net") != methods.end();
   o.baselines.validate();
   o.tile.validate();
-  if (o.grid < 0) CSGIS_FAIL("--grid must be >= 0, got ", o.grid);
+  if (o.grid < 0) CSGIS_FAIL("--grid-rows must be >= 0, got ", o.grid);
   std::error_code ec;
   if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec))
     CSGIS_FAIL("cannot write into '", o.out, "': it exists and is not a folder");
 
   if (o.tune_limit < 0) CSGIS_FAIL("--tune-limit must be >= 0, got ", o.tune_limit);
-  const data::FolderDataset ds(o.data);
+  const data::PairFolder ds(o.data);
   const int64_t n = o.limit > 0 ? std::min(o.limit, ds.size()) : ds.size();
 
   // --tune: each classical operator's best setting on the tuning set, before anything is evaluated.
@@ -103,7 +103,7 @@ int run_eval(EvalOptions o) {
     std::error_code same_ec;
     if (fs::equivalent(o.tune, o.data, same_ec))
       CSGIS_FAIL("--tune '", o.tune, "' is the evaluated set itself; tune on the training split");
-    const data::FolderDataset tune_ds(o.tune);
+    const data::PairFolder tune_ds(o.tune);
     const int64_t tn = o.tune_limit > 0 ? std::min(o.tune_limit, tune_ds.size()) : tune_ds.size();
     for (const std::string& m : methods) {
       if (!Baselines::is_baseline(m)) continue;
@@ -240,7 +240,7 @@ int run_eval(EvalOptions o) {
 
 int run_tune(const TuneOptions& o) {
   const gf::GuideMode guide = parse_gf_guide(o.gf_guide);
-  const data::FolderDataset ds(o.data);
+  const data::PairFolder ds(o.data);
   const int64_t n = o.limit > 0 ? std::min(o.limit, ds.size()) : ds.size();
   Progress bar("tune-gf", n, "image");
   const gf::GfTuneResult r = gf::tune_guided_filter(
@@ -268,11 +268,11 @@ Runner add_eval_command(CLI::App& app) {
   cmd->footer(
       "Means over the samples against the ground truth, written to OUT/report.md (Markdown table:\n"
       "method | SSIM | PSNR) and OUT/report.json (with per-image scores), plus OUT/grid.png with the\n"
-      "first --grid samples (columns: input, each method's output, ground truth). Conventions as\n"
+      "first --grid-rows samples (columns: input, each method's output, ground truth). Conventions as\n"
       "`csgis metrics`; every output is scored as the 8-bit PNG `csgis smooth` would write.");
   auto o = std::make_shared<EvalOptions>();
-  cmd->add_option("--data", o->data, "data set folder (input/, gt/, edge/, seg/, over/ with the same stems)")->required();
-  cmd->add_option("--weights", o->weights, std::string("network weights for 'net'; default: ") + kDefaultWeights);
+  flags::data(cmd, o->data);
+  flags::weights(cmd, o->weights);
   cmd->add_option("--methods", o->methods,
                   "comma-separated: input (the unfiltered input), net (the network), gf (guided filter),\n"
                   "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation),\n"
@@ -284,29 +284,47 @@ Runner add_eval_command(CLI::App& app) {
                   "data set folder (the TRAINING split) on which each classical operator's parameters are chosen\n"
                   "first: a small grid per operator, best mean PSNR; the table then uses the best (the paper's\n"
                   "\"best result from a set of manual parameters\"); overrides that operator's --NAME-* flags");
-  cmd->add_option("--tune-limit", o->tune_limit, "tune on N samples of --tune spread evenly over it (0: all)")->capture_default_str();
-  cmd->add_option("--out", o->out, "folder for report.md, report.json and grid.png (created)")->capture_default_str();
-  cmd->add_option("--grid", o->grid, "rows of grid.png (the first N evaluated samples, spread over the set with --limit); 0: no grid")->capture_default_str();
-  cmd->add_option("--limit", o->limit, "evaluate N samples spread evenly over the set (every (size/N)-th by name; 0: all)")->capture_default_str();
-  cmd->add_option("--device", o->device, "where the network runs: cpu, cuda, cuda:N or simt")->capture_default_str();
-  cmd->add_option("--tile", o->tile.tile, "window side for large images (as `csgis smooth`)")->capture_default_str();
-  cmd->add_option("--overlap", o->tile.overlap, "window overlap for large images (as `csgis smooth`)")->capture_default_str();
-  return [o, cmd]() { return cmd->parsed() ? run_eval(*o) : -1; };
+  cmd->add_option("--tune-limit", o->tune_limit, "tune on N samples of --tune spread evenly over it (0: all)")
+      ->check(flags::non_negative())
+      ->capture_default_str();
+  cmd->add_option("-o,--out", o->out,
+                  "folder for report.md, report.json and grid.png (created; default: runs/eval/<name of the --data folder>)");
+  cmd->add_option("--grid-rows", o->grid, "rows of grid.png (the first N evaluated samples, spread over the set with --limit); 0: no grid")
+      ->check(flags::non_negative())
+      ->capture_default_str();
+  flags::limit(cmd, o->limit);
+  flags::device(cmd, o->device);
+  flags::tiling(cmd, o->tile);
+  flags::threads(cmd, o->threads);
+  return [o, cmd]() {
+    if (!cmd->parsed()) return -1;
+    flags::apply_threads(o->threads);
+    if (o->out.empty()) o->out = (fs::path("runs") / "eval" / fs::path(o->data).lexically_normal().filename()).string();
+    return run_eval(*o);
+  };
 }
 
 Runner add_tune_gf_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "tune-gf", "Grid search of the guided filter's radius and eps on a data set (best mean PSNR)");
   cmd->footer(
-      "Maximises mean PSNR (SSIM reported too) over the samples of a data set, meant to be the\n"
-      "training set. Prints the grid on stderr and the best as one JSON line on stdout.");
+      "Tries every --gf-radius with every --gf-eps (each a comma-separated list here) and maximises\n"
+      "mean PSNR (SSIM reported too) over the samples of a data set, meant to be the training set.\n"
+      "Prints the grid on stderr and the best as one JSON line on stdout. `csgis eval --tune` does\n"
+      "the same for every classical operator at once.");
   auto o = std::make_shared<TuneOptions>();
-  cmd->add_option("--data", o->data, "data set folder (input/, gt/, ...)")->required();
-  cmd->add_option("--radii", o->radii, "comma-separated radii to try")->delimiter(',')->capture_default_str();
-  cmd->add_option("--eps", o->eps, "comma-separated eps values to try (on [0,1] data)")->delimiter(',')->capture_default_str();
-  cmd->add_option("--gf-guide", o->gf_guide, "self (each channel guides itself) or gray")->capture_default_str();
-  cmd->add_option("--limit", o->limit, "use N samples spread evenly over the set (0: all)")->capture_default_str();
-  return [o, cmd]() { return cmd->parsed() ? run_tune(*o) : -1; };
+  flags::data(cmd, o->data);
+  // The same flag names and help as in smooth and eval; here each takes a list of values to try.
+  cmd->add_option("--gf-radius", o->radii, Baselines::kGfRadiusHelp)->delimiter(',')->capture_default_str();
+  cmd->add_option("--gf-eps", o->eps, Baselines::kGfEpsHelp)->delimiter(',')->capture_default_str();
+  cmd->add_option("--gf-guide", o->gf_guide, Baselines::kGfGuideHelp)->capture_default_str();
+  flags::limit(cmd, o->limit);
+  flags::threads(cmd, o->threads);
+  return [o, cmd]() {
+    if (!cmd->parsed()) return -1;
+    flags::apply_threads(o->threads);
+    return run_tune(*o);
+  };
 }
 
 }  // namespace csgis::tools

@@ -14,6 +14,7 @@
 #include "data/voc_smooth.h"
 #include "engine/error.h"
 #include "tools/baselines.h"
+#include "tools/cli_flags.h"
 #include "tools/commands.h"
 #include "tools/lib/detail_enhance.h"
 #include "tools/lib/grid.h"
@@ -33,6 +34,7 @@ struct SmoothOptions {
   bool enhance = false;   // `csgis enhance`: write clip(I + strength (I - S)) instead of S
   double strength = 2.0;  // K of the enhancement; > 0
   std::string grid;       // optional contact sheet: one row per image, input | output
+  int threads = 0;        // --threads
 };
 
 // A contact-sheet cell: the image shrunk (area average) to a longer side of at most 512 pixels,
@@ -190,18 +192,13 @@ namespace {
 // The flags `smooth` and `enhance` share.
 void add_shared_options(CLI::App* cmd, SmoothOptions* o) {
   cmd->add_option("-i,--input", o->input, "input image, or a folder of PNG/JPEG images")->required();
-  cmd->add_option("-o,--output", o->output,
+  cmd->add_option("-o,--out", o->output,
                   "output PNG (or an existing folder) for a file input; a folder (created) for a folder input,\n"
                   "holding <stem>.png per input")->required();
-  cmd->add_option("--weights", o->weights,
-                  std::string("network weights (.safetensors from csgis train or a PyTorch export); default: ") +
-                      kDefaultWeights + " in the source tree, then in the current directory");
-  cmd->add_option("--device", o->device, "where the network runs: cpu, cuda, cuda:N or simt (emulated CUDA, slow)")
-      ->capture_default_str();
-  cmd->add_option("--tile", o->tile.tile, "window side in pixels for large images (bounds memory)")->capture_default_str();
-  cmd->add_option("--overlap", o->tile.overlap,
-                  "minimum overlap of neighbouring windows in pixels (< tile / 2); wider hides seams better")
-      ->capture_default_str();
+  flags::weights(cmd, o->weights);
+  flags::device(cmd, o->device);
+  flags::tiling(cmd, o->tile);
+  flags::threads(cmd, o->threads);
   cmd->add_option("--method", o->method,
                   "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
                   "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation),\n"
@@ -224,7 +221,11 @@ Runner add_smooth_command(CLI::App& app) {
       "memory stays bounded for any image size. On clip art and cartoons, --method net removes texture.");
   auto o = std::make_shared<SmoothOptions>();
   add_shared_options(cmd, o.get());
-  return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
+  return [o, cmd]() {
+    if (!cmd->parsed()) return -1;
+    flags::apply_threads(o->threads);
+    return run_smooth(*o);
+  };
 }
 
 Runner add_enhance_command(CLI::App& app) {
@@ -237,7 +238,11 @@ Runner add_enhance_command(CLI::App& app) {
   o->enhance = true;
   add_shared_options(cmd, o.get());
   cmd->add_option("--strength", o->strength, "K: how many times the detail layer is added (> 0)")->capture_default_str();
-  return [o, cmd]() { return cmd->parsed() ? run_smooth(*o) : -1; };
+  return [o, cmd]() {
+    if (!cmd->parsed()) return -1;
+    flags::apply_threads(o->threads);
+    return run_smooth(*o);
+  };
 }
 
 }  // namespace csgis::tools

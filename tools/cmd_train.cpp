@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "tools/cli_flags.h"
 #include "tools/commands.h"
 #include "tools/lib/trainer.h"
 
@@ -11,6 +12,7 @@ namespace {
 struct TrainFlags {
   std::string config, out, device, resume;
   int64_t steps = -1;
+  int threads = -1;  // -1: the config's `threads`
   bool quiet = false;
 };
 }  // namespace
@@ -18,13 +20,16 @@ struct TrainFlags {
 Runner add_train_command(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
   auto* cmd = app.add_subcommand("train", "Train the smoothing network from a JSON config");
+  cmd->footer("--steps, --device and --threads override the config's keys of the same name; every other\n"
+              "setting lives in the config (docs/training.md).");
   cmd->add_option("--config", f->config, "training config (JSON; every key in docs/training.md)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--steps", f->steps, "override the config's number of training steps")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--out", f->out, "output directory (default: runs/<config name>)");
-  cmd->add_option("--device", f->device, "override the config's device: cpu, cuda, cuda:N or simt");
+      ->check(flags::positive());
+  cmd->add_option("-o,--out", f->out, "run folder: checkpoints, metrics, best weights (default: runs/<config name>)");
+  flags::device(cmd, f->device);
+  flags::threads(cmd, f->threads)->default_str("the config's threads");
   cmd->add_option("--resume", f->resume, "continue from this checkpoint (out/checkpoint.safetensors)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--quiet", f->quiet, "no progress bar");
@@ -34,6 +39,7 @@ Runner add_train_command(CLI::App& app) {
     o.config = TrainConfig::load(f->config);
     if (f->steps > 0) o.config.steps = f->steps;
     if (!f->device.empty()) o.config.device = f->device;
+    if (f->threads >= 0) o.config.threads = f->threads;
     o.out_dir = f->out.empty() ? "runs/" + std::filesystem::path(f->config).stem().string() : f->out;
     o.resume = f->resume;
     o.show_progress = !f->quiet;

@@ -38,7 +38,7 @@ steps=()
 
 echo "== evaluate on the held-out textures"
 "$CSGIS" eval --data "$OUT/valset" --weights "$OUT/train/best.safetensors" --methods input,net,gf \
-  --out "$OUT/eval" --grid 4
+  --out "$OUT/eval" --grid-rows 4
 
 echo "== smooth the example images with the model just trained"
 "$CSGIS" smooth --weights "$OUT/train/best.safetensors" -i examples -o "$OUT/examples"

@@ -166,7 +166,8 @@ SafetensorsFile parse_safetensors(const std::string& file, const uint8_t* bytes,
   uint64_t header_len = 0;
   std::memcpy(&header_len, bytes, 8);
   if (header_len > kMaxHeaderBytes)
-    bad(file, "header length ", header_len, " is absurd (limit ", kMaxHeaderBytes, " bytes)");
+    bad(file, "not a safetensors file: its first 8 bytes give a header of ", header_len,
+        " bytes (at most ", kMaxHeaderBytes, " expected)");
   if (header_len > n - 8)
     bad(file, "header length ", header_len, " exceeds the ", n - 8, " bytes that follow it");
   const char* hbeg = reinterpret_cast<const char*>(bytes + 8);
@@ -178,7 +179,7 @@ SafetensorsFile parse_safetensors(const std::string& file, const uint8_t* bytes,
   try {
     header = Json::parse(hbeg, hbeg + header_len, std::ref(dups));
   } catch (const Json::exception& ex) {
-    bad(file, "header is not valid JSON: ", ex.what());
+    bad(file, "header is not valid JSON: ", plain_json_error(ex.what()));
   }
   if (!dups.duplicate.empty()) {
     if (dups.duplicate_depth == 1) bad(file, "duplicate tensor name '", dups.duplicate, "' in header");

@@ -162,8 +162,13 @@ TEST_CASE("voc-smooth inputs: another photo-split rule keeps its proportions; ba
   CHECK(moved > n / 10);  // really another rule, not the default's
   CHECK(PhotoSplitRule{}.describe().find("% 150") != std::string::npos);
   CHECK(rule.describe().find("% 100: [0, 70) train, [70, 85) val, [85, 100) test") != std::string::npos);
-  CHECK_THROWS_WITH((PhotoSplitRule{70, 0, 15}.validate()), Catch::Contains("--photo-split"));
+  CHECK_THROWS_WITH((PhotoSplitRule{0, 15, 15}.validate()), Catch::Contains("--photo-split"));
   CHECK_THROWS_WITH((PhotoSplitRule{-1, 15, 15}.validate()), Catch::Contains("--photo-split"));
+  CHECK_THROWS_WITH((PhotoSplitRule{70, -1, 15}.validate()), Catch::Contains("--photo-split"));
+  // Your own photos need no test split (or no val split): weight 0 leaves that split empty.
+  const PhotoSplitRule no_test{80, 20, 0};
+  CHECK_NOTHROW(no_test.validate());
+  for (int i = 0; i < 2000; ++i) CHECK(no_test.of("photo_" + std::to_string(i)) != PhotoSplit::Test);
 }
 
 TEST_CASE("voc-smooth inputs: texture folders take .pat and images, shrink large ones, name bad folders", "[unit]") {

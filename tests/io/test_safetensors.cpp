@@ -266,7 +266,7 @@ TEST_CASE("safetensors: malformed files are refused with a reason", "[unit]") {
 
   refuse({1, 2, 3}, "too short");
   refuse(image("{}", {}, 1000), "header length");
-  refuse(image("{}", {}, uint64_t(1) << 40), "header length");
+  refuse(image("{}", {}, uint64_t(1) << 40), "not a safetensors file");
   refuse(image("{\"t\": ", {}), "not valid JSON");
   refuse(image("{\"t\xff\": 1}"), "not valid JSON");  // invalid UTF-8
   refuse(image("[1, 2]"), "not a JSON object");

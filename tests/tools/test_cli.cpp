@@ -26,52 +26,13 @@
 #include "models/jess.h"
 #include "tools/lib/image_metrics.h"
 #include "tools/lib/tiled_inference.h"
+#include "tests/tools/cli_test_util.h"
 
 using namespace csgis;
 namespace fs = std::filesystem;
-
-#ifndef CSGIS_DRIVER
-#error "CSGIS_DRIVER (path of the built csgis binary) is set by tools/CMakeLists.txt"
-#endif
+using namespace csgis::test_cli;
 
 namespace {
-
-struct Scratch {
-  std::string path;
-  Scratch() {
-    char tmpl[] = "/tmp/csgis_cli_test_XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-struct Run {
-  int rc;
-  std::string out, err;
-};
-
-// Runs `csgis ARGS` with stdout and stderr captured in the scratch directory.
-Run csgis_run(const Scratch& dir, const std::string& args) {
-  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = std::string("OMP_NUM_THREADS=2 '") + CSGIS_DRIVER + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  REQUIRE(status != -1);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
 
 data::Image test_picture(int w, int h, uint64_t seed) {
   Generator gen(seed);
@@ -259,7 +220,7 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
     data::write_sample(data_dir, s);
   }
   const std::string out = dir / "report";
-  Run r = csgis_run(dir, "eval --data '" + data_dir + "' --weights '" + w + "' --methods input,net,gf --grid 2 --out '" + out + "'");
+  Run r = csgis_run(dir, "eval --data '" + data_dir + "' --weights '" + w + "' --methods input,net,gf --grid-rows 2 --out '" + out + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("| method | SSIM | PSNR |") != std::string::npos);
@@ -282,7 +243,7 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
 
   // The classical baselines beyond GF need no weights; their scores are those of the library calls.
   const std::string out2 = dir / "report2";
-  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods rgf,l0,rtv --rgf-iterations 2 --grid 0 --out '" + out2 + "'");
+  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods rgf,l0,rtv --rgf-iterations 2 --grid-rows 0 --out '" + out2 + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
   const nlohmann::json j2 = nlohmann::json::parse(slurp(out2 + "/report.json"));
@@ -300,7 +261,7 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
   }
   // The paper's other classical operators, with a flag of each reaching the library call.
   const std::string out3 = dir / "report3";
-  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods bf,wls,sdf,ils --bf-radius 3 --sdf-steps 2 --grid 0 --out '" +
+  r = csgis_run(dir, "eval --data '" + data_dir + "' --methods bf,wls,sdf,ils --bf-radius 3 --sdf-steps 2 --grid-rows 0 --out '" +
                          out3 + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
@@ -335,7 +296,7 @@ TEST_CASE("cli: eval writes the Table 1 report and grid; tune-gf prints the best
   CHECK(r.rc != 0);
   CHECK(r.err.find(dir / "nowhere") != std::string::npos);
 
-  r = csgis_run(dir, "tune-gf --data '" + data_dir + "' --radii 1,2 --eps 0.01,0.1");
+  r = csgis_run(dir, "tune-gf --data '" + data_dir + "' --gf-radius 1,2 --gf-eps 0.01,0.1");
   INFO(r.err);
   REQUIRE(r.rc == 0);
   const nlohmann::json best = nlohmann::json::parse(r.out);
@@ -414,7 +375,7 @@ TEST_CASE("cli: eval --tune picks each operator's setting on the tuning set and 
   make_set(dir / "test", 50);
   const std::string out = dir / "report";
   Run r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "train") +
-                             "' --methods input,gf,l0 --grid 0 --out '" + out + "'");
+                             "' --methods input,gf,l0 --grid-rows 0 --out '" + out + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
   const nlohmann::json j = nlohmann::json::parse(slurp(out + "/report.json"));
@@ -434,7 +395,7 @@ TEST_CASE("cli: eval --tune picks each operator's setting on the tuning set and 
 
   // --limit and --tune-limit take samples spread over the set, not the first ones.
   r = csgis_run(dir, "eval --data '" + (dir / "test") + "' --tune '" + (dir / "train") +
-                         "' --tune-limit 2 --limit 2 --methods input,gf --grid 0 --out '" + out + "'");
+                         "' --tune-limit 2 --limit 2 --methods input,gf --grid-rows 0 --out '" + out + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
   const nlohmann::json lim = nlohmann::json::parse(slurp(out + "/report.json"));

@@ -127,6 +127,8 @@ data::Image to_saved_image(const Tensor& s1) {
 std::string resolve_weights(const std::string& given) {
   std::error_code ec;
   if (!given.empty()) {
+    if (fs::is_directory(given, ec))
+      CSGIS_FAIL("--weights '", given, "' is a folder; expected a .safetensors file (e.g. best.safetensors of a run)");
     if (!fs::is_regular_file(given, ec)) CSGIS_FAIL("cannot read weights '", given, "': no such file");
     return given;
   }

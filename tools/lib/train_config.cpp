@@ -220,7 +220,7 @@ TrainConfig TrainConfig::load(const std::string& path) {
   try {
     in >> j;
   } catch (const nlohmann::json::parse_error& e) {
-    CSGIS_FAIL("config '", path, "' is not valid JSON: ", e.what());
+    CSGIS_FAIL("config '", path, "' is not valid JSON: ", plain_json_error(e.what()));
   }
   return from_json(j, "config '" + path + "'");
 }

@@ -1,0 +1,211 @@
+// One CLI: every sub-command's --help is read back and the flags that several commands share are
+// held to one name and one help text; `--version` says what was built; and bad arguments of every
+// command give one plain line, never a source path or a check expression.
+#include <catch2/catch.hpp>
+
+#include <stb/stb_image_write.h>
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <vector>
+
+#include "data/image.h"
+#include "engine/device.h"
+#include "tests/tools/cli_test_util.h"
+
+using namespace csgis;
+using namespace csgis::test_cli;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string>& all_commands() {
+  static const std::vector<std::string> cmds{"train",   "smooth",        "enhance",      "eval",
+                                             "tune-gf", "metrics",       "build-dataset", "bench conv2d",
+                                             "bench train-step", "bench smoother"};
+  return cmds;
+}
+
+// Long flag name -> its help text, from the "Options:" section of `csgis CMD --help`. CLI11 puts the
+// text after the type column, or on the next lines when the flag column is too wide; continuation
+// lines are indented further than any flag.
+std::map<std::string, std::string> flags_of(const std::string& help) {
+  std::map<std::string, std::string> flags;
+  std::istringstream in(help);
+  std::string line, current;
+  const std::regex flag_line(R"(^  (?:-\w,)?(--[\w-]+)(?: (?:\S+(?: \S+)*?))?(?:  +(.*))?$)");
+  bool in_options = false;
+  while (std::getline(in, line)) {
+    if (line == "Options:") { in_options = true; continue; }
+    if (!in_options) continue;
+    if (line.empty()) { in_options = false; current.clear(); continue; }
+    std::smatch m;
+    if (line.rfind("  -", 0) == 0 && std::regex_match(line, m, flag_line)) {
+      current = m[1];
+      flags[current] = m[2];
+    } else if (!current.empty() && line.rfind("      ", 0) == 0) {
+      std::string text = line.substr(line.find_first_not_of(' '));
+      flags[current] += (flags[current].empty() ? "" : " ") + text;
+    }
+  }
+  return flags;
+}
+
+}  // namespace
+
+TEST_CASE("cli: shared flags have one name and one help text in every command", "[unit]") {
+  Scratch dir;
+  std::map<std::string, std::map<std::string, std::string>> by_flag;  // flag -> command -> help
+  for (const std::string& cmd : all_commands()) {
+    const Run r = csgis_run(dir, cmd + " --help");
+    INFO(cmd << ": " << r.err);
+    REQUIRE(r.rc == 0);
+    REQUIRE(r.out.find("Usage") != std::string::npos);
+    const auto flags = flags_of(r.out);
+    REQUIRE(flags.count("--help") == 1);  // the parser found the Options section
+    if (cmd != "metrics") REQUIRE(flags.size() >= 3);
+    for (const auto& [name, text] : flags) by_flag[name][cmd] = text;
+    // --threads on every command that computes, its default shown; metrics only compares two files.
+    if (cmd != "metrics") {
+      CHECK(flags.count("--threads") == 1);
+      CHECK(std::regex_search(r.out, std::regex(R"(--threads INT:INT in \[0 - 1024\]=(0|the config's threads))")));
+    }
+    // Outputs: `-o, --out` wherever a command writes files, never --output.
+    CHECK(flags.count("--output") == 0);
+    if (flags.count("--out")) CHECK(r.out.find("-o,--out") != std::string::npos);
+  }
+  // The same flag means the same thing everywhere, in the same words. --out and --method say what
+  // *this* command writes or runs (a report folder, a run folder; a smoother of this device), so
+  // their text is per command by design.
+  const std::set<std::string> per_command{"--help", "--out", "--method"};
+  for (const auto& [name, texts] : by_flag) {
+    if (texts.size() < 2 || per_command.count(name)) continue;
+    const std::string& first = texts.begin()->second;
+    for (const auto& [cmd, text] : texts) {
+      INFO(name << " in " << cmd << " vs " << texts.begin()->first);
+      CHECK(text == first);
+    }
+  }
+  // Spot checks that the parser saw what it should: names that once differed now agree.
+  CHECK(by_flag["--gf-radius"].count("tune-gf") == 1);
+  CHECK(by_flag["--gf-radius"].count("eval") == 1);
+  CHECK(by_flag["--device"].size() >= 6);
+  CHECK(by_flag["--threads"].size() == all_commands().size() - 1);
+}
+
+TEST_CASE("cli: --version names the version, commit, build type, CUDA and CPU code path", "[unit]") {
+  Scratch dir;
+  const Run r = csgis_run(dir, "--version");
+  REQUIRE(r.rc == 0);
+  CHECK(std::regex_search(r.out, std::regex(R"(^csgis \d+\.\d+\.\d+ \(commit [0-9a-f]{12}|unknown)")));
+  CHECK(r.out.find(" build)") != std::string::npos);
+  CHECK(std::regex_search(r.out, std::regex("\nCUDA: (on|off)")));
+  CHECK(r.out.find("CPU kernels: x86-64-v3") != std::string::npos);
+  CHECK(r.out.find("This CPU: ") != std::string::npos);
+}
+
+TEST_CASE("cli: metrics takes two positional images or -a/-b", "[unit]") {
+  Scratch dir;
+  data::Image a(16, 12, 3, 0.25f), b(16, 12, 3, 0.5f);
+  data::save_png(dir / "a.png", a);
+  data::save_png(dir / "b.png", b);
+  const Run positional = csgis_run(dir, "metrics '" + (dir / "a.png") + "' '" + (dir / "b.png") + "'");
+  const Run named = csgis_run(dir, "metrics -a '" + (dir / "a.png") + "' -b '" + (dir / "b.png") + "'");
+  REQUIRE(positional.rc == 0);
+  REQUIRE(named.rc == 0);
+  CHECK(positional.out == named.out);
+}
+
+TEST_CASE("cli: bad arguments give one plain line: no source path, no check expression", "[unit]") {
+  Scratch dir;
+  data::save_png(dir / "a.png", data::Image(24, 20, 3, 0.5f));
+  fs::create_directories(dir / "only_input/input");
+  data::save_png(dir / "only_input/input/x.png", data::Image(24, 20, 3, 0.5f));
+  std::ofstream(dir / "steps_string.json") << R"({"steps": "many"})";
+  std::ofstream(dir / "not_json.json") << "{ steps: 3";
+  std::ofstream(dir / "garbage.safetensors") << "this is not a weight file";
+  fs::create_directories(dir / "weights_dir");
+  const std::string a = "'" + (dir / "a.png") + "'";
+  std::vector<std::string> bad = {
+      "",                                                         // no command
+      "frobnicate",                                               // unknown command
+      "train --config '" + (dir / "steps_string.json") + "'",     // a string where a number belongs
+      "train --config '" + (dir / "not_json.json") + "'",         // not JSON
+      "train --config '" + (dir / "missing.json") + "'",          // no such file
+      "train --config '" + (dir / "steps_string.json") + "' --threads -2",
+      "smooth -i '" + (dir / "missing.png") + "' -o '" + (dir / "o.png") + "'",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --method nope",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --tile 32 --overlap 20",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --device bogus",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --weights '" + (dir / "garbage.safetensors") + "'",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --weights '" + (dir / "weights_dir") + "'",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --gf-guide sideways --method gf",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --threads many",
+      "enhance -i " + a + " -o '" + (dir / "o.png") + "' --strength -1 --method gf",
+      "eval --data '" + (dir / "missing") + "'",
+      "eval --data '" + (dir / "only_input") + "' --methods input",
+      "eval --data '" + (dir / "only_input") + "' --methods foo",
+      "tune-gf --data '" + (dir / "only_input") + "'",
+      "metrics " + a,
+      "metrics " + a + " '" + (dir / "missing.png") + "'",
+      "build-dataset --out '" + (dir / "ds1") + "'",
+      "build-dataset --procedural --images '" + dir.path + "' --out '" + (dir / "ds2") + "'",
+      "build-dataset --procedural --split test --out '" + (dir / "ds3") + "'",
+      "bench smoother --method nope",
+      "bench conv2d --size 0",
+  };
+  if (!cuda_available()) bad.push_back("bench conv2d --device cuda --repeats 1 --warmup 0");
+  for (const std::string& args : bad) {
+    const Run r = csgis_run(dir, args);
+    INFO("csgis " << args << "\n  stderr: " << r.err);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.rfind("csgis: error: ", 0) == 0);
+    CHECK(r.err.find(".cpp:") == std::string::npos);
+    CHECK(r.err.find(".h:") == std::string::npos);
+    CHECK(r.err.find("check `") == std::string::npos);
+  }
+  // --verbose adds where the check failed, on a second line, for bug reports.
+  const Run verbose = csgis_run(dir, "--verbose eval --data '" + (dir / "missing") + "'");
+  CHECK(verbose.rc != 0);
+  CHECK(lines(verbose.err) == 2);
+  CHECK(verbose.err.find("data set") != std::string::npos);
+}
+
+TEST_CASE("cli: eval scores a plain folder of input/ + gt/ pairs, PNG or JPEG; --out defaults under runs/eval", "[unit]") {
+  Scratch dir;
+  const fs::path set = fs::path(dir.path) / "my pairs";
+  fs::create_directories(set / "input");
+  fs::create_directories(set / "gt");
+  data::Image in(40, 32, 3), gt(40, 32, 3);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 40; ++x)
+      for (int c = 0; c < 3; ++c) {
+        gt.at(x, y, c) = x < 20 ? 0.2f + 0.1f * c : 0.7f;
+        in.at(x, y, c) = gt.at(x, y, c) + ((x + y + c) % 3 == 0 ? 0.08f : -0.04f);
+      }
+  data::save_png((set / "input/a.png").string(), in);
+  data::save_png((set / "gt/a.png").string(), gt);
+  data::save_png((set / "input/b.png").string(), in);
+  std::vector<uint8_t> bytes(gt.pixels.size());
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = uint8_t(std::lround(gt.pixels[i] * 255.f));
+  REQUIRE(stbi_write_jpg((set / "gt/b.jpg").c_str(), 40, 32, 3, bytes.data(), 95));
+  const Run r = csgis_run(dir, "eval --data 'my pairs' --methods input,gf --grid-rows 1", dir.path);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const fs::path report = fs::path(dir.path) / "runs/eval/my pairs/report.json";
+  REQUIRE(fs::exists(report));
+  const nlohmann::json j = nlohmann::json::parse(slurp(report.string()));
+  CHECK(j.at("samples").get<int>() == 2);
+  CHECK(fs::exists(fs::path(dir.path) / "runs/eval/my pairs/grid.png"));
+
+  // A ground truth missing for one input is named, and nothing is scored.
+  fs::remove(set / "gt/b.jpg");
+  const Run missing = csgis_run(dir, "eval --data 'my pairs' --methods input -o out2", dir.path);
+  CHECK(missing.rc != 0);
+  CHECK(missing.err.find("b.png' has no ground truth") != std::string::npos);
+  CHECK(!fs::exists(fs::path(dir.path) / "out2"));
+}
