@@ -209,3 +209,21 @@ TEST_CASE("cli: eval scores a plain folder of input/ + gt/ pairs, PNG or JPEG; -
   CHECK(missing.err.find("b.png' has no ground truth") != std::string::npos);
   CHECK(!fs::exists(fs::path(dir.path) / "out2"));
 }
+
+TEST_CASE("cli: smooth names the method it ran in its last line", "[unit]") {
+  Scratch dir;
+  data::Image img(30, 24, 3);
+  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = float((i * 37) % 101) / 100.f;
+  data::save_png(dir / "in.png", img);
+  const std::vector<std::pair<std::string, std::string>> labels{
+      {"gf", "GF ("}, {"rgf", "RGF ("}, {"l0", "L0 ("}, {"rtv", "RTV ("},
+      {"bf", "BF ("}, {"wls", "WLS ("}, {"sdf", "SDF ("}, {"ils", "ILS ("}};
+  for (const auto& [method, label] : labels) {
+    const Run r = csgis_run(dir, "smooth -i '" + (dir / "in.png") + "' -o '" + (dir / "out.png") + "' --method " +
+                                     method + " --sdf-steps 2 --ils-iterations 2 --rgf-iterations 2");
+    INFO(method << ": " << r.out << r.err);
+    REQUIRE(r.rc == 0);
+    CHECK(r.out.find(", " + label) != std::string::npos);
+    CHECK(r.out.find("guided filter") == std::string::npos);
+  }
+}
