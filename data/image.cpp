@@ -30,9 +30,21 @@ std::vector<uint8_t> read_file(const std::string& path) {
   return bytes;
 }
 
-const char* stb_reason() {
+// stb's reasons are decoder jargon ("outofdata", "bad dist", raw chunk bytes) and sometimes empty:
+// the user reads plain words, and the decoder's own reason goes to where() (csgis --verbose).
+[[noreturn]] void fail_decode(const std::string& path) {
   const char* r = stbi_failure_reason();
-  return r ? r : "unknown error";
+  const std::string reason = r ? r : "";
+  std::string plain;
+  if (reason == "unknown image type")
+    plain = "not a PNG or JPEG image (or a variant the decoder does not support)";
+  else if (reason == "outofmem")
+    plain = "out of memory while decoding it";
+  else if (reason.find("too large") != std::string::npos)
+    plain = "the image is too large to decode";
+  else
+    plain = "the image data is damaged or cut short";
+  throw Error("cannot read '" + path + "': " + plain, "stb_image: \"" + reason + "\"");
 }
 
 void append_bytes(void* ctx, void* data, int size) {
@@ -73,13 +85,13 @@ Image load_image(const std::string& path, int channels) {
   if (stbi_is_16_bit_from_memory(bytes.data(), n)) {
     std::unique_ptr<uint16_t, void (*)(void*)> px(
         stbi_load_16_from_memory(bytes.data(), n, &w, &h, &comp, channels), stbi_image_free);
-    if (!px) CSGIS_FAIL("cannot read '", path, "': ", stb_reason());
+    if (!px) fail_decode(path);
     img = Image(w, h, channels);
     for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = px.get()[i] / 65535.f;
   } else {
     std::unique_ptr<uint8_t, void (*)(void*)> px(
         stbi_load_from_memory(bytes.data(), n, &w, &h, &comp, channels), stbi_image_free);
-    if (!px) CSGIS_FAIL("cannot read '", path, "': ", stb_reason());
+    if (!px) fail_decode(path);
     img = Image(w, h, channels);
     for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = px.get()[i] / 255.f;
   }
@@ -91,13 +103,13 @@ LabelMap load_labels(const std::string& path) {
   const int n = int(bytes.size());
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(bytes.data(), n, &w, &h, &comp))
-    CSGIS_FAIL("cannot read '", path, "': ", stb_reason());
+    fail_decode(path);
   if (comp != 1 || stbi_is_16_bit_from_memory(bytes.data(), n))
     CSGIS_FAIL("cannot read '", path, "' as a label map: expected an 8-bit single-channel image, got ",
                comp, " channel(s)", (comp == 3 ? " (palette PNGs are expanded to RGB by stb)" : ""));
   std::unique_ptr<uint8_t, void (*)(void*)> px(
       stbi_load_from_memory(bytes.data(), n, &w, &h, &comp, 1), stbi_image_free);
-  if (!px) CSGIS_FAIL("cannot read '", path, "': ", stb_reason());
+  if (!px) fail_decode(path);
   LabelMap out(w, h);
   std::memcpy(out.data.data(), px.get(), out.data.size());
   return out;

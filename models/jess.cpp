@@ -112,6 +112,27 @@ int64_t count_parameters(const nn::Module& module) {
 
 // ---------------------------------------------------------------- weight files
 
+namespace {
+// Weights with a NaN or an infinity (or a negative BatchNorm variance) make every output pixel
+// NaN, which an 8-bit PNG would silently store as black: refuse them at load, naming the tensor.
+void refuse_non_finite_state(const std::string& path, const Jess& model) {
+  for (const auto& [name, tensor] : model.state_dict()) {
+    if (tensor.dtype() != DType::F32 && tensor.dtype() != DType::F64) continue;  // num_batches_tracked
+    const std::vector<double> values = tensor.to_vector<double>();
+    const bool is_variance = name.size() >= 12 && name.compare(name.size() - 12, 12, ".running_var") == 0;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const double v = values[i];
+      if (!std::isfinite(v))
+        CSGIS_FAIL("weights '", path, "': tensor '", name, "' holds ", std::isnan(v) ? "NaN" : "an infinity",
+                   " at index ", i, " of ", values.size(), " (weights must be finite numbers)");
+      if (is_variance && v < 0)
+        CSGIS_FAIL("weights '", path, "': tensor '", name, "' holds the negative variance ", v, " at index ", i,
+                   " of ", values.size(), " (BatchNorm variances must be >= 0)");
+    }
+  }
+}
+}  // namespace
+
 std::unique_ptr<Jess> load_jess(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
   JessConfig config;
@@ -134,6 +155,7 @@ std::unique_ptr<Jess> load_jess(const std::string& path) {
   } catch (const Error& e) {
     CSGIS_FAIL("load_jess(", path, "): ", e.what());
   }
+  refuse_non_finite_state(path, *model);
   // No record: a plain PyTorch export of the reference, which trains on cv2.imread images (BGR).
   model->channel_order = ChannelOrder::BGR;
   if (auto it = md.find(kChannelOrderKey); it != md.end()) {

@@ -118,13 +118,11 @@ int run_smooth(SmoothOptions o) {
   std::unique_ptr<models::Jess> model;
   if (net) model = load_smoother(resolve_weights(o.weights), o.device);
 
-  // Decode every input once before writing anything: a corrupt file late in a folder must not
-  // leave the run half done. (Decoding is cheap next to the network.)
+  // A single file is decoded before anything is written. In a folder, an image that cannot be
+  // decoded is skipped and named at the end: it must not keep the others from being smoothed.
   data::Image single;
-  for (const auto& job : jobs) {
-    data::Image img = data::load_image(job.first, 3);
-    if (!folder) single = std::move(img);
-  }
+  if (!folder) single = data::load_image(jobs[0].first, 3);
+  std::vector<std::pair<std::string, std::string>> unreadable;  // (input, reason)
   if (folder) {
     std::error_code ec;
     fs::create_directories(o.output, ec);
@@ -136,7 +134,18 @@ int run_smooth(SmoothOptions o) {
   int tiles_total = 0;
   std::vector<std::vector<data::Image>> grid_rows;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    const data::Image img = folder ? data::load_image(jobs[i].first, 3) : single;
+    data::Image img;
+    if (!folder) {
+      img = single;
+    } else {
+      try {
+        img = data::load_image(jobs[i].first, 3);
+      } catch (const std::exception& e) {
+        unreadable.emplace_back(jobs[i].first, e.what());
+        images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
+        continue;
+      }
+    }
     data::Image out;
     if (net) {
       const int tiles = tile_count(img.height, img.width, o.tile);
@@ -174,10 +183,19 @@ int run_smooth(SmoothOptions o) {
   std::snprintf(strength, sizeof strength, "%g", o.strength);
   const std::string what = (o.enhance ? "detail x" + std::string(strength) + " over " : std::string()) +
                            (net ? "network" : o.baselines.label(o.method));
-  if (folder)
-    std::printf("%s %zu images from '%s' into '%s' (%s, %.1fs)\n", o.enhance ? "enhanced" : "smoothed", jobs.size(),
-                o.input.c_str(), o.output.c_str(), what.c_str(), secs);
-  else
+  if (folder) {
+    const size_t done = jobs.size() - unreadable.size();
+    std::printf("%s %zu of %zu images from '%s' into '%s' (%s, %.1fs)\n", o.enhance ? "enhanced" : "smoothed", done,
+                jobs.size(), o.input.c_str(), o.output.c_str(), what.c_str(), secs);
+    if (!unreadable.empty()) {
+      // Each reason already names its file ("cannot read 'x.png': ...").
+      for (const auto& [file, reason] : unreadable) std::fprintf(stderr, "csgis: error: %s\n", reason.c_str());
+      std::fprintf(stderr, "csgis: error: %zu of %zu images in '%s' could not be read (above); %zu %s into '%s'\n",
+                   unreadable.size(), jobs.size(), o.input.c_str(), done, o.enhance ? "enhanced" : "smoothed",
+                   o.output.c_str());
+      return 1;
+    }
+  } else
     std::printf("wrote '%s' (%dx%d, %s%s, %.1fs)\n", jobs[0].second.c_str(), single.width, single.height,
                 what.c_str(),
                 net ? (", " + std::to_string(tiles_total) + (tiles_total == 1 ? " tile" : " tiles")).c_str() : "",

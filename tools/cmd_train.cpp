@@ -13,7 +13,7 @@ struct TrainFlags {
   std::string config, out, device, resume;
   int64_t steps = -1;
   int threads = -1;  // -1: the config's `threads`
-  bool quiet = false;
+  bool quiet = false, force = false;
 };
 }  // namespace
 
@@ -33,6 +33,7 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--resume", f->resume, "continue from this checkpoint (out/checkpoint.safetensors)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--quiet", f->quiet, "no progress bar");
+  cmd->add_flag("--force", f->force, "start a fresh run in an --out folder that holds a run (its files are replaced)");
   return [f, cmd]() -> int {
     if (!cmd->parsed()) return -1;
     TrainOptions o;
@@ -43,6 +44,7 @@ Runner add_train_command(CLI::App& app) {
     o.out_dir = f->out.empty() ? "runs/" + std::filesystem::path(f->config).stem().string() : f->out;
     o.resume = f->resume;
     o.show_progress = !f->quiet;
+    o.force = f->force;
     TrainResult r = train(o);
     std::printf("trained steps %lld..%lld in %.1f s; validation PSNR %.2f dB, SSIM %.4f (input %.2f dB, %.4f)\n",
                 (long long)r.first_step + 1, (long long)r.last_step, r.seconds, r.final_val.psnr, r.final_val.ssim,

@@ -3,6 +3,7 @@
 
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -151,6 +152,32 @@ TEST_CASE("data: image read errors name the file", "[unit]") {
   png.resize(png.size() / 2);
   write_bytes(dir / "cut.png", png);
   CHECK_THROWS_WITH(load_image(dir / "cut.png"), Contains("cut.png"));
+  // Damaged files of many kinds: the reason is plain words, never the decoder's jargon or empty.
+  Image noisy(37, 23, 3);
+  for (size_t i = 0; i < noisy.pixels.size(); ++i) noisy.pixels[i] = float((i * 7919) % 256) / 255.f;
+  const std::vector<uint8_t> good = encode_png(noisy);
+  const std::vector<std::string> plain{"not a PNG or JPEG image", "the image data is damaged or cut short",
+                                       "too large to decode"};
+  uint64_t state = 12345;
+  for (int k = 0; k < 300; ++k) {
+    std::vector<uint8_t> bad = good;
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    if (k % 3 == 0) bad.resize(8 + (state >> 33) % (bad.size() - 8));  // cut short after the signature
+    for (int flips = 0; flips < 1 + k % 4; ++flips) {                     // and/or bytes changed
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      bad[8 + (state >> 33) % (bad.size() - 8)] ^= uint8_t(1 + (state >> 20) % 255);
+    }
+    write_bytes(dir / "fuzz.png", bad);
+    try {
+      load_image(dir / "fuzz.png");  // some changes still decode (a changed pixel byte); fine
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      INFO(msg << " | " << e.where());
+      CHECK(msg.rfind("cannot read '" + (dir / "fuzz.png") + "': ", 0) == 0);
+      CHECK(std::any_of(plain.begin(), plain.end(), [&](const std::string& p) { return msg.find(p) != std::string::npos; }));
+      CHECK(e.where().rfind("stb_image: ", 0) == 0);  // the decoder's reason, for --verbose
+    }
+  }
   // No temporary left beside a successful atomic write.
   save_png(dir / "ok.png", img);
   int files = 0;

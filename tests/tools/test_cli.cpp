@@ -112,7 +112,7 @@ TEST_CASE("cli: smooth a folder (tiled and not) matches the library", "[unit]") 
                                    "' --tile 64 --overlap 16 --grid '" + (dir / "sheet.png") + "'");
   INFO(r.err);
   REQUIRE(r.rc == 0);
-  CHECK(r.out.find("smoothed 2 images") != std::string::npos);
+  CHECK(r.out.find("smoothed 2 of 2 images") != std::string::npos);
   {  // the contact sheet: a row per image (sorted: large, small), input | output
     const data::Image sheet = data::load_image(dir / "sheet.png");
     CHECK(sheet.width == 2 + 2 * (100 + 2));
@@ -166,10 +166,29 @@ TEST_CASE("cli: smooth errors are one line naming the file and damage nothing", 
   // Missing input file.
   expect_failure(csgis_run(dir, "smooth --weights '" + w + "' -i '" + (dir / "nope.png") + "' -o '" + (dir / "out/x.png") + "'"),
                  dir / "nope.png");
-  // Corrupt PNG next to a good one: nothing is written, not even the good one's output.
+  // Corrupt files next to a good one: the good one is smoothed, every bad one is named with its
+  // reason, and the run ends non-zero with a summary line.
   std::ofstream(dir / "in/b.png") << "\x89PNG\r\n garbage";
-  expect_failure(csgis_run(dir, "smooth --weights '" + w + "'" + folder_args), dir / "in/b.png");
+  std::ofstream(dir / "in/c.jpg") << "not a JPEG";
+  {
+    const Run r = csgis_run(dir, "smooth --weights '" + w + "'" + folder_args);
+    INFO(r.err);
+    CHECK(r.rc != 0);
+    size_t error_lines = 0;
+    for (size_t at = r.err.find("csgis: error: "); at != std::string::npos; at = r.err.find("csgis: error: ", at + 1))
+      ++error_lines;
+    CHECK(error_lines == 3);  // one per bad file, one summary (the progress bar aside)
+    CHECK(r.err.find("cannot read '" + (dir / "in/b.png") + "': ") != std::string::npos);
+    CHECK(r.err.find("cannot read '" + (dir / "in/c.jpg") + "': ") != std::string::npos);
+    CHECK(r.err.find("2 of 3 images in '" + (dir / "in") + "' could not be read") != std::string::npos);
+    CHECK(r.out.find("smoothed 1 of 3 images") != std::string::npos);
+    CHECK(data::load_image(dir / "out/a.png").width == 20);  // the good image was smoothed
+    CHECK(!fs::exists(dir / "out/b.png"));
+    CHECK(!fs::exists(dir / "out/c.png"));
+  }
   fs::remove(dir / "in/b.png");
+  fs::remove(dir / "in/c.jpg");
+  data::save_png(dir / "out/a.png", data::Image(5, 5, 3, 0.5f));  // as before the run
   // Weights for grey images (another input shape).
   const std::string grey = tiny_weights(dir, "grey.safetensors", 1);
   expect_failure(csgis_run(dir, "smooth --weights '" + grey + "'" + folder_args), grey);
@@ -479,4 +498,67 @@ TEST_CASE("cli: build-dataset crops, texture folders, resuming, skipped photos a
   r = csgis_run(dir, "build-dataset --procedural --split test --out '" + (dir / "bad") + "'");
   CHECK(r.rc != 0);
   CHECK(r.err.find("--split test needs --images") != std::string::npos);
+}
+
+TEST_CASE("cli: weights with a NaN, an infinity or a negative variance are refused before anything is written", "[unit]") {
+  Scratch dir;
+  data::save_png(dir / "in.png", test_picture(40, 30, 3));
+  const std::string good = tiny_weights(dir);
+  // Copies of the good file with one value replaced in one tensor.
+  auto damaged = [&](const std::string& name, const std::string& tensor_name, int64_t index, double value) {
+    auto model = models::load_jess(good);
+    autograd::NoGradGuard no_grad;
+    bool found = false;
+    for (auto& [n, t] : model->state_dict())
+      if (n == tensor_name) {
+        std::vector<float> v = t.to_vector<float>();
+        v[size_t(index)] = float(value);
+        t.copy_(Tensor::from_vector(v, t.shape()));
+        found = true;
+      }
+    REQUIRE(found);
+    const std::string path = dir / name;
+    models::save_jess(path, *model);
+    return path;
+  };
+  std::string conv_weight, running_var;
+  {
+    auto model = models::load_jess(good);
+    for (const auto& [n, t] : model->state_dict()) {
+      if (conv_weight.empty() && t.dim() == 4) conv_weight = n;
+      if (running_var.empty() && n.size() > 12 && n.substr(n.size() - 12) == ".running_var") running_var = n;
+    }
+  }
+  REQUIRE(!conv_weight.empty());
+  REQUIRE(!running_var.empty());
+  struct Case { std::string file, tensor; double value; std::string says; };
+  const std::vector<Case> cases{
+      {damaged("nan.safetensors", conv_weight, 5, std::nan("")), conv_weight, 0, "holds NaN at index 5"},
+      {damaged("inf.safetensors", conv_weight, 2, INFINITY), conv_weight, 0, "holds an infinity at index 2"},
+      {damaged("nanvar.safetensors", running_var, 1, std::nan("")), running_var, 0, "holds NaN at index 1"},
+      {damaged("negvar.safetensors", running_var, 0, -0.5), running_var, 0, "negative variance -0.5 at index 0"},
+  };
+  for (const Case& c : cases) {
+    const std::string out = dir / ("out_" + fs::path(c.file).stem().string() + ".png");
+    const Run r = csgis_run(dir, "smooth --weights '" + c.file + "' -i '" + (dir / "in.png") + "' -o '" + out + "'");
+    INFO(c.file << ": " << r.err);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("'" + c.tensor + "'") != std::string::npos);
+    CHECK(r.err.find(c.says) != std::string::npos);
+    CHECK(!fs::exists(out));
+  }
+  // Finite weights whose output overflows: the output is refused, nothing is written.
+  {
+    auto model = models::load_jess(good);
+    autograd::NoGradGuard no_grad;
+    for (Tensor& p : model->parameters()) p.copy_(p * 1e12);
+    models::save_jess(dir / "huge.safetensors", *model);
+  }
+  const Run huge = csgis_run(dir, "smooth --weights '" + (dir / "huge.safetensors") + "' -i '" + (dir / "in.png") +
+                                      "' -o '" + (dir / "huge.png") + "'");
+  INFO(huge.err);
+  CHECK(huge.rc != 0);
+  CHECK(huge.err.find("the network's output is") != std::string::npos);
+  CHECK(!fs::exists(dir / "huge.png"));
 }

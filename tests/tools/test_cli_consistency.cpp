@@ -5,6 +5,8 @@
 
 #include <stb/stb_image_write.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -226,4 +228,79 @@ TEST_CASE("cli: smooth names the method it ran in its last line", "[unit]") {
     CHECK(r.out.find(", " + label) != std::string::npos);
     CHECK(r.out.find("guided filter") == std::string::npos);
   }
+}
+
+namespace {
+// A config that trains in a second: a tiny JESS on procedural patches.
+std::string tiny_config(const Scratch& dir, const std::string& name, const std::string& data_extra = "",
+                        const std::string& top_extra = "") {
+  const std::string path = dir / name;
+  std::ofstream(path) << R"({"model": {"dim": 4, "feature_blocks": 1, "smooth_blocks": 1, "enhance_blocks": 1},
+  "data": {"patch": 16, "sample_size": 24, "batch": 1, "val_count": 1, "val_size": 16, "workers": 0)" +
+                             data_extra + R"(},
+  "steps": 2, "log_interval": 1, "val_interval": 1, "checkpoint_interval": 1)" + top_extra + "}";
+  return path;
+}
+
+std::map<std::string, std::string> folder_contents(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) files[e.path().filename().string()] = slurp(e.path().string());
+  return files;
+}
+}  // namespace
+
+TEST_CASE("cli: a failed start changes nothing on disk; a fresh run into a run folder needs --force", "[unit]") {
+  Scratch dir;
+  const std::string good = tiny_config(dir, "good.json");
+  const std::string run = dir / "run";
+  Run r = csgis_run(dir, "train --config '" + good + "' -o '" + run + "' --quiet");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const auto before = folder_contents(run);
+  REQUIRE(before.count("metrics.jsonl") == 1);
+  REQUIRE(!before.at("metrics.jsonl").empty());
+
+  // Into the existing run: refused without --force; failed starts with --force or --resume.
+  const std::string missing_data = tiny_config(dir, "missing.json", R"(, "source": ")" + (dir / "nowhere") + "\"");
+  const std::string huge_batch = tiny_config(dir, "huge.json", R"(, "batch": 1000000000)");
+  const std::vector<std::string> failing = {
+      "train --config '" + good + "' -o '" + run + "'",
+      "train --config '" + missing_data + "' -o '" + run + "' --force",
+      "train --config '" + missing_data + "' -o '" + run + "' --resume '" + run + "/checkpoint.safetensors'",
+      "train --config '" + huge_batch + "' -o '" + run + "' --force",
+      "train --config '" + tiny_config(dir, "steps4.json", "", R"(, "threads": -2)") + "' -o '" + run + "' --force",
+  };
+  for (const std::string& args : failing) {
+    r = csgis_run(dir, args + " --quiet");
+    INFO(args << "\n  " << r.err);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(folder_contents(run) == before);
+  }
+  CHECK(csgis_run(dir, "train --config '" + good + "' -o '" + run + "'").err.find("--force") != std::string::npos);
+  CHECK(csgis_run(dir, "train --config '" + huge_batch + "' -o '" + (dir / "new") + "'").err.find("data.batch") !=
+        std::string::npos);
+  CHECK(!fs::exists(dir / "new"));  // a failed fresh start creates no folder either
+
+  // Range checks of the config: negative or unordered milestones, absurd threads.
+  for (const std::string& top : {std::string(R"(, "threads": 5000)")}) {
+    r = csgis_run(dir, "train --config '" + tiny_config(dir, "t.json", "", top) + "' -o '" + (dir / "t") + "'");
+    CHECK(r.rc != 0);
+    CHECK(r.err.find("'threads'") != std::string::npos);
+  }
+  std::ofstream(dir / "m.json") << R"({"optim": {"milestones": [-5]}})";
+  r = csgis_run(dir, "train --config '" + (dir / "m.json") + "' -o '" + (dir / "m") + "'");
+  CHECK(r.rc != 0);
+  CHECK(r.err.find("optim.milestones") != std::string::npos);
+
+  // --force starts over; a stale temporary of a killed writer is removed, a live one is kept.
+  const std::string stale = run + "/checkpoint.safetensors.tmp.999999999.0";
+  const std::string live = run + "/checkpoint.safetensors.tmp." + std::to_string(::getpid()) + ".0";
+  std::ofstream(stale) << "partial";
+  std::ofstream(live) << "partial";
+  r = csgis_run(dir, "train --config '" + good + "' -o '" + run + "' --force --quiet");
+  INFO(r.err);
+  CHECK(r.rc == 0);
+  CHECK(!fs::exists(stale));
+  CHECK(fs::exists(live));
 }

@@ -112,8 +112,16 @@ Tensor smooth_tensor(models::Jess& model, const data::Image& rgb, const TileOpti
                      const std::function<void(int, int)>& on_tile) {
   CSGIS_CHECK(rgb.channels == 3, "smooth: expected an RGB image, got ", rgb.channels, " channels");
   const Tensor x = data::image_to_tensor(rgb);
-  return tiled_apply(x, [&](const Tensor& t) { return models::jess_smooth(model, t, models::ChannelOrder::RGB); },
-                     opt, on_tile);
+  Tensor out = tiled_apply(x, [&](const Tensor& t) { return models::jess_smooth(model, t, models::ChannelOrder::RGB); },
+                           opt, on_tile);
+  // A NaN would be written as a black pixel: refuse the output instead (tiled_apply returns host F32).
+  const float* p = out.data<float>();
+  const int64_t H = out.size(2), W = out.size(3);
+  for (int64_t i = 0; i < out.numel(); ++i)
+    if (!std::isfinite(p[i]))
+      CSGIS_FAIL("the network's output is ", std::isnan(p[i]) ? "NaN" : "infinite", " at pixel (", i % W, ", ",
+                 (i / W) % H, ") of a ", W, "x", H, " image: the weights or the input drive it out of range");
+  return out;
 }
 
 data::Image to_saved_image(const Tensor& s1) {

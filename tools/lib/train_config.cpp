@@ -1,5 +1,6 @@
 #include "tools/lib/train_config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -170,12 +171,18 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
 
   check_range(c.model.dim > 0 && c.model.feature_blocks >= 0 && c.model.smooth_blocks >= 0 &&
                   c.model.enhance_blocks >= 0, where, "model", "dim must be > 0 and block counts >= 0");
-  check_range(c.patch >= 16, where, "data.patch", "must be >= 16");
-  check_range(c.sample_size >= c.patch, where, "data.sample_size", "must be >= data.patch");
-  check_range(c.batch >= 1, where, "data.batch", "must be >= 1");
-  check_range(c.workers >= 0, where, "data.workers", "must be >= 0");
-  check_range(c.val_count >= 1, where, "data.val_count", "must be >= 1");
-  check_range(c.val_size >= 16, where, "data.val_size", "must be >= 16");
+  check_range(c.model.dim <= 1024 && c.model.feature_blocks <= 256 && c.model.smooth_blocks <= 256 &&
+                  c.model.enhance_blocks <= 256, where, "model", "dim must be <= 1024 and block counts <= 256");
+  // Upper bounds keep a typo (batch 1e9) a one-line error instead of an allocation failure.
+  check_range(c.patch >= 16 && c.patch <= 4096, where, "data.patch", "must be in [16, 4096]");
+  check_range(c.sample_size >= c.patch && c.sample_size <= 8192, where, "data.sample_size",
+              "must be >= data.patch and <= 8192");
+  check_range(c.batch >= 1 && c.batch <= 4096, where, "data.batch", "must be in [1, 4096]");
+  check_range(c.workers >= 0 && c.workers <= 256, where, "data.workers", "must be in [0, 256]");
+  check_range(c.val_count >= 1 && c.val_count <= 100000, where, "data.val_count", "must be in [1, 100000]");
+  check_range(c.val_size >= 16 && c.val_size <= 4096, where, "data.val_size", "must be in [16, 4096]");
+  check_range(c.threads >= 0 && c.threads <= 1024, where, "threads",
+              "must be in [0, 1024] (0: OMP_NUM_THREADS when set, else every core)");
   check_range(c.texture_strength_max >= 1.f, where, "data.texture_strength_max", "must be >= 1");
   check_range(c.texture_scale_min > 0.f && c.texture_scale_max >= c.texture_scale_min, where,
               "data.texture_scale_min/texture_scale_max", "must satisfy 0 < min <= max");
@@ -201,6 +208,10 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   check_range(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, where, "optim.beta1/beta2",
               "must be in [0, 1)");
   check_range(c.gamma > 0, where, "optim.gamma", "must be > 0");
+  check_range(std::all_of(c.milestones.begin(), c.milestones.end(), [](int64_t m) { return m >= 1; }) &&
+                  std::is_sorted(c.milestones.begin(), c.milestones.end()) &&
+                  std::adjacent_find(c.milestones.begin(), c.milestones.end()) == c.milestones.end(),
+              where, "optim.milestones", "must be steps >= 1 in increasing order");
   check_range(c.steps >= 1, where, "steps", "must be >= 1");
   check_range(c.log_interval >= 1 && c.val_interval >= 1 && c.checkpoint_interval >= 1, where,
               "log_interval/val_interval/checkpoint_interval", "must be >= 1");

@@ -1,5 +1,10 @@
 #include "tools/lib/trainer.h"
 
+#include <signal.h>
+
+#include <cerrno>
+#include <cstdlib>
+
 #include <omp.h>
 
 #include <chrono>
@@ -239,6 +244,41 @@ History reload_log(const std::string& path, int64_t step) {
   return h;
 }
 
+// The files a run writes into its folder.
+const std::vector<std::string>& run_files() {
+  static const std::vector<std::string> files{"config.json", "metrics.jsonl", "checkpoint.safetensors",
+                                              "best.safetensors", "curve.png"};
+  return files;
+}
+
+// A fresh run (no --resume) into a folder that holds a run would replace it: that needs --force.
+void refuse_overwriting_a_run(const TrainOptions& o) {
+  if (!o.resume.empty() || o.force) return;
+  std::error_code ec;
+  if (fs::exists(o.out_dir, ec) && !fs::is_directory(o.out_dir, ec))
+    CSGIS_FAIL("--out '", o.out_dir, "' exists and is not a folder");
+  for (const std::string& f : run_files())
+    if (fs::exists(fs::path(o.out_dir) / f, ec))
+      CSGIS_FAIL("'", o.out_dir, "' holds a run already (", f, "): continue it with --resume ",
+                 (fs::path(o.out_dir) / "checkpoint.safetensors").string(),
+                 ", start it over with --force (its files are replaced), or choose another --out");
+}
+
+// write_file_atomic's temporaries are "<file>.tmp.<pid>.<n>": one whose process is gone was left
+// by a kill and will never be renamed. Those of the run's own files are removed at start.
+void remove_stale_temporaries(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    for (const std::string& f : run_files()) {
+      const std::string prefix = f + ".tmp.";
+      if (name.rfind(prefix, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+      if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+    }
+  }
+}
+
 void write_curve(const std::string& path, const History& h) {
   Panel loss{"TRAINING LOSS", {{"TOTAL", h.loss, 200, 40, 40}}, true};
   Panel val{"VALIDATION PSNR (DB)", {{"NETWORK", h.val_psnr, 30, 90, 200}, {"INPUT", h.input_psnr, 120, 120, 120}}, false};
@@ -251,7 +291,7 @@ TrainResult train(const TrainOptions& o) {
   const TrainConfig& c = o.config;
   if (c.threads > 0) omp_set_num_threads(c.threads);
   const Device dev = Device::parse(c.device);
-  fs::create_directories(o.out_dir);
+  refuse_overwriting_a_run(o);
   const std::string config_path = o.out_dir + "/config.json", ckpt_path = o.out_dir + "/checkpoint.safetensors",
                     best_path = o.out_dir + "/best.safetensors", log_path = o.out_dir + "/metrics.jsonl",
                     curve_path = o.out_dir + "/curve.png";
@@ -274,9 +314,6 @@ TrainResult train(const TrainOptions& o) {
   CSGIS_CHECK(start < c.steps, "checkpoint '", o.resume, "' is at step ", start, ", nothing left to do for steps = ",
               c.steps);
   schedule.set_last_epoch(start);
-  const std::string cfg_text = c.to_json().dump(2) + "\n";
-  write_file_atomic(config_path, cfg_text.data(), cfg_text.size());
-  History history = reload_log(log_path, start);
 
   data::LoaderConfig lc;
   lc.batch_size = c.batch;
@@ -292,6 +329,16 @@ TrainResult train(const TrainOptions& o) {
   }
   data::Loader loader(train_source, lc, start);
   const ValidationSet val = load_validation(c, sources, dev);
+
+  // Every check has passed (config, weights, checkpoint, data, validation set): only now is the
+  // run folder touched, so a failed start leaves an old run as it was.
+  fs::create_directories(o.out_dir);
+  remove_stale_temporaries(o.out_dir);
+  if (o.resume.empty() && o.force)
+    for (const std::string& old : {ckpt_path, best_path, curve_path}) fs::remove(old);
+  const std::string cfg_text = c.to_json().dump(2) + "\n";
+  write_file_atomic(config_path, cfg_text.data(), cfg_text.size());
+  History history = reload_log(log_path, start);
 
   losses::TotalLossConfig lcfg;
   lcfg.lambda_e = c.lambda_edge;

@@ -21,6 +21,7 @@ struct TrainOptions {
   TrainConfig config;
   std::string out_dir = "runs/train";
   std::string resume;       // checkpoint to continue from (empty: start fresh)
+  bool force = false;       // a fresh run may replace a run already in out_dir
   bool show_progress = true;
 };
 
