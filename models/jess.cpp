@@ -139,13 +139,13 @@ std::unique_ptr<Jess> load_jess(const std::string& path) {
   try {
     config = infer_jess_config(file);
   } catch (const Error& e) {
-    CSGIS_FAIL("load_jess(", path, "): ", e.what());
+    CSGIS_FAIL("weights '", path, "': ", e.what());
   }
   auto md = file.metadata;
   if (auto it = md.find(kJessConfigKey); it != md.end()) {
     // The shapes are the truth; a disagreeing record means the file was assembled by hand.
     const JessConfig recorded = JessConfig::from_json(it->second);
-    CSGIS_CHECK(recorded == config, "load_jess(", path, "): metadata says ", recorded.str(),
+    CSGIS_CHECK(recorded == config, "weights '", path, "': metadata says ", recorded.str(),
                 " but the weights describe ", config.str());
     md.erase(it);
   }
@@ -153,7 +153,10 @@ std::unique_ptr<Jess> load_jess(const std::string& path) {
   try {
     model->load_state_dict(file.tensors, /*strict=*/true);
   } catch (const Error& e) {
-    CSGIS_FAIL("load_jess(", path, "): ", e.what());
+    // PyTorch's report is one problem per line; a user message is one line.
+    std::string report = e.what();
+    for (size_t at; (at = report.find("\n\t")) != std::string::npos;) report.replace(at, 2, at == report.find(':') + 1 ? " " : "; ");
+    CSGIS_FAIL("weights '", path, "': ", report);
   }
   refuse_non_finite_state(path, *model);
   // No record: a plain PyTorch export of the reference, which trains on cv2.imread images (BGR).
@@ -162,7 +165,7 @@ std::unique_ptr<Jess> load_jess(const std::string& path) {
     try {
       model->channel_order = parse_channel_order(it->second);
     } catch (const Error& e) {
-      CSGIS_FAIL("load_jess(", path, "): metadata \"", kChannelOrderKey, "\": ", e.what());
+      CSGIS_FAIL("weights '", path, "': metadata \"", kChannelOrderKey, "\": ", e.what());
     }
     md.erase(it);
   }

@@ -49,8 +49,15 @@ Runner add_train_command(CLI::App& app) {
     std::printf("trained steps %lld..%lld in %.1f s; validation PSNR %.2f dB, SSIM %.4f (input %.2f dB, %.4f)\n",
                 (long long)r.first_step + 1, (long long)r.last_step, r.seconds, r.final_val.psnr, r.final_val.ssim,
                 r.final_val.input_psnr, r.final_val.input_ssim);
-    std::printf("outputs in %s: best.safetensors, checkpoint.safetensors, metrics.jsonl, curve.png\n",
-                o.out_dir.c_str());
+    // Name only what is there: a run resumed into a new folder has no best.safetensors until its
+    // validation beats the checkpoint's best score.
+    std::string files;
+    for (const char* f : {"best.safetensors", "checkpoint.safetensors", "metrics.jsonl", "curve.png"})
+      if (std::filesystem::exists(std::filesystem::path(o.out_dir) / f)) files += std::string(files.empty() ? "" : ", ") + f;
+    std::printf("outputs in %s: %s\n", o.out_dir.c_str(), files.c_str());
+    if (!std::filesystem::exists(std::filesystem::path(o.out_dir) / "best.safetensors"))
+      std::printf("no best.safetensors: no validation beat the best SSIM %.4f of the resumed checkpoint\n",
+                  r.best_val_ssim);
     return 0;
   };
 }

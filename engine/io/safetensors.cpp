@@ -210,11 +210,14 @@ SafetensorsFile parse_safetensors(const std::string& file, const uint8_t* bytes,
   const Entry* prev = nullptr;
   for (const Entry& e : entries) {
     if (e.begin < pos) bad(file, "tensors '", prev->name, "' and '", e.name, "' overlap in the data section");
-    if (e.begin > pos) bad(file, "gap of ", e.begin - pos, " unused bytes before tensor '", e.name, "'");
+    if (e.begin > pos) bad(file, "gap of ", e.begin - pos, " bytes before tensor '", e.name,
+                               "' that belong to no tensor (an entry missing from the header, or an altered file)");
     pos = e.end;
     prev = &e;
   }
-  if (pos != data_size) bad(file, "gap of ", data_size - pos, " unused bytes after the last tensor");
+  if (pos != data_size) bad(file, "gap of ", data_size - pos,
+                                 " bytes after the last tensor that belong to no tensor (an entry missing from the header, or "
+                                 "an altered file)");
 
   out.tensors.reserve(entries.size());
   for (const Entry& e : entries) out.tensors.emplace_back(e.name, make_tensor(e, data + e.begin));

@@ -10,6 +10,7 @@
 #include "engine/autograd.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
+#include "engine/error.h"
 #include "models/jess.h"
 
 using namespace csgis;
@@ -182,6 +183,20 @@ TEST_CASE("jess: wrong-shape weight files fail naming the key and both shapes", 
   g.tensors.emplace_back("refine.7.weight", Tensor::zeros({3, 8, 3, 3}));
   save_safetensors(tmp.path, g.tensors);
   CHECK_THROWS_WITH(load_jess(tmp.path), Catch::Contains("Unexpected key(s)") && Catch::Contains("refine.7.weight"));
+  // Two problems at once (an extra key, a wrong shape): still one line, both named.
+  for (auto& kv : g.tensors)
+    if (kv.first == "descriptor.res16.1.bn_conv_3x3_2.running_var") kv.second = Tensor::ones({9});
+  save_safetensors(tmp.path, g.tensors);
+  try {
+    load_jess(tmp.path);
+    FAIL("loaded a damaged file");
+  } catch (const csgis::Error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find('\n') == std::string::npos);
+    CHECK(msg.rfind("weights '" + tmp.path + "': Error(s) in loading state_dict for Jess: Unexpected key(s)", 0) == 0);
+    CHECK(msg.find("; size mismatch for descriptor.res16.1.bn_conv_3x3_2.running_var") != std::string::npos);
+  }
 
   // Metadata that contradicts the weights.
   save_safetensors(tmp.path, f.tensors, {{kJessConfigKey, JessConfig{}.to_json()}});

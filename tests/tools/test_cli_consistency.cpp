@@ -304,3 +304,26 @@ TEST_CASE("cli: a failed start changes nothing on disk; a fresh run into a run f
   CHECK(!fs::exists(stale));
   CHECK(fs::exists(live));
 }
+
+TEST_CASE("cli: a resume may not change the validation set; into a new folder it names only the files there", "[unit]") {
+  Scratch dir;
+  const std::string two = tiny_config(dir, "two.json");
+  Run r = csgis_run(dir, "train --config '" + two + "' -o '" + (dir / "run") + "' --quiet");
+  REQUIRE(r.rc == 0);
+  const std::string ckpt = dir / "run/checkpoint.safetensors";
+  // Same run, four steps, another seed: refused, nothing written.
+  r = csgis_run(dir, "train --config '" + tiny_config(dir, "seed9.json", "", R"(, "seed": 9, "steps": 4)") + "' -o '" +
+                         (dir / "other") + "' --resume '" + ckpt + "' --quiet");
+  INFO(r.err);
+  CHECK(r.rc != 0);
+  CHECK(r.err.find("seed = 1, the config says 9") != std::string::npos);
+  CHECK(!fs::exists(dir / "other"));
+  // The same seed into a new folder: it continues; best.safetensors is named only if written.
+  r = csgis_run(dir, "train --config '" + tiny_config(dir, "four.json", "", R"(, "steps": 4)") + "' -o '" +
+                         (dir / "other") + "' --resume '" + ckpt + "' --quiet");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const bool has_best = fs::exists(dir / "other/best.safetensors");
+  CHECK((r.out.find("best.safetensors,") != std::string::npos) == has_best);
+  CHECK((r.out.find("no best.safetensors") != std::string::npos) == !has_best);
+}

@@ -179,6 +179,19 @@ Restored load_checkpoint(const std::string& path, const TrainConfig& c, models::
   };
   CSGIS_CHECK(meta("format") == kCheckpointFormat, "checkpoint '", path, "' has format '", meta("format"),
               "', expected ", kCheckpointFormat);
+  // The best score a checkpoint carries was measured on its validation set: a resume that would
+  // build another one (another seed or validation keys) would compare new scores with an old one.
+  if (auto it = f.metadata.find("config"); it != f.metadata.end()) {
+    const nlohmann::json then = nlohmann::json::parse(it->second, nullptr, false), now = c.to_json();
+    for (const char* key : {"/seed", "/data/val_source", "/data/val_count", "/data/val_size", "/data/texture_dir"}) {
+      const nlohmann::json::json_pointer ptr(key);
+      if (then.is_discarded() || !then.contains(ptr) || !now.contains(ptr) || then.at(ptr) == now.at(ptr)) continue;
+      CSGIS_FAIL("checkpoint '", path, "' was written with ", std::string(key + 1), " = ", then.at(ptr).dump(),
+                 ", the config says ", now.at(ptr).dump(),
+                 ": the validation set would change while the best score kept from the old one stays; resume with the "
+                 "checkpoint's value or start a fresh run");
+    }
+  }
   const models::JessConfig saved = models::JessConfig::from_json(meta(models::kJessConfigKey));
   CSGIS_CHECK(saved == c.model, "checkpoint '", path, "' holds a model ", saved.str(),
               " but the config asks for ", c.model.str());
