@@ -14,6 +14,7 @@
 #include "data/voc_smooth.h"
 #include "engine/error.h"
 #include "tools/baselines.h"
+#include "data/image8.h"
 #include "tools/cli_flags.h"
 #include "tools/commands.h"
 #include "tools/lib/detail_enhance.h"
@@ -35,6 +36,7 @@ struct SmoothOptions {
   double strength = 2.0;  // K of the enhancement; > 0
   std::string grid;       // optional contact sheet: one row per image, input | output
   int threads = 0;        // --threads
+  int64_t max_pixels = 400'000'000;  // --max-pixels (0: no limit)
 };
 
 // A contact-sheet cell: the image shrunk (area average) to a longer side of at most 512 pixels,
@@ -42,6 +44,12 @@ struct SmoothOptions {
 data::Image grid_cell(const data::Image& img) {
   const auto [w, h] = data::limited_size(img.width, img.height, 512);
   return w == img.width && h == img.height ? img : data::resize_area(img, w, h);
+}
+
+data::Image to_float(const data::Image8& img) {
+  data::Image f(img.width, img.height, 3);
+  for (size_t i = 0; i < img.rgb.size(); ++i) f.pixels[i] = float(img.rgb[i]) / 255.f;
+  return f;
 }
 
 std::string lower_ext(const fs::path& p) {
@@ -118,10 +126,33 @@ int run_smooth(SmoothOptions o) {
   std::unique_ptr<models::Jess> model;
   if (net) model = load_smoother(resolve_weights(o.weights), o.device);
 
-  // A single file is decoded before anything is written. In a folder, an image that cannot be
-  // decoded is skipped and named at the end: it must not keep the others from being smoothed.
-  data::Image single;
-  if (!folder) single = data::load_image(jobs[0].first, 3);
+  // The network runs on 8-bit images in bands and writes rows as they are done (memory: the 8-bit
+  // input, 3 bytes per pixel, plus a band); the classical operators are global and need the whole
+  // float image. A single file is decoded before anything is written. In a folder, an image that
+  // cannot be decoded is skipped and named at the end: it must not keep the others from being smoothed.
+  struct Decoded {
+    data::Image8 bytes;  // --method net
+    data::Image floats;  // classical operators
+    int width = 0, height = 0;
+  };
+  auto decode = [&](const std::string& path) {
+    Decoded d;
+    if (net) {
+      d.bytes = data::load_image8(path, o.max_pixels);
+      d.width = d.bytes.width, d.height = d.bytes.height;
+    } else {
+      const auto [w, h] = data::image_size(path);
+      if (o.max_pixels > 0 && int64_t(w) * h > o.max_pixels)
+        CSGIS_FAIL("'", path, "' is ", w, "x", h, " (", int64_t(w) * h, " pixels), more than --max-pixels ",
+                   o.max_pixels, "; raise --max-pixels if this machine has the memory (tens of bytes per pixel for ",
+                   o.method, ")");
+      d.floats = data::load_image(path, 3);
+      d.width = d.floats.width, d.height = d.floats.height;
+    }
+    return d;
+  };
+  Decoded single;
+  if (!folder) single = decode(jobs[0].first);
   std::vector<std::pair<std::string, std::string>> unreadable;  // (input, reason)
   if (folder) {
     std::error_code ec;
@@ -134,37 +165,62 @@ int run_smooth(SmoothOptions o) {
   int tiles_total = 0;
   std::vector<std::vector<data::Image>> grid_rows;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    data::Image img;
+    Decoded in;
     if (!folder) {
-      img = single;
+      in = std::move(single);
+      single.width = in.width, single.height = in.height;  // for the last line
     } else {
       try {
-        img = data::load_image(jobs[i].first, 3);
+        in = decode(jobs[i].first);
       } catch (const std::exception& e) {
         unreadable.emplace_back(jobs[i].first, e.what());
         images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
         continue;
       }
     }
-    data::Image out;
     if (net) {
-      const int tiles = tile_count(img.height, img.width, o.tile);
+      const int W = in.width, H = in.height;
+      const int tiles = tile_count(H, W, o.tile);
       tiles_total += tiles;
       // A single large image: show progress per window instead of per image.
       std::unique_ptr<Progress> tile_bar;
       if (!folder && tiles > 1) tile_bar = std::make_unique<Progress>(verb, tiles, "tile");
-      const Tensor s1 = smooth_tensor(*model, img, o.tile, [&](int done, int) {
-        if (tile_bar) tile_bar->update(done);
-      });
+      data::PngRowWriter writer(jobs[i].second, W, H);  // the file appears only at finish()
+      std::vector<uint8_t> line(size_t(W) * 3), kept;    // kept: the output, for --grid only
+      if (!o.grid.empty()) kept.reserve(size_t(W) * size_t(H) * 3);
+      const double k = o.strength;
+      smooth_rows(
+          *model, in.bytes, o.tile,
+          [&](int y, const float* s) {
+            const uint8_t* src = in.bytes.row(y);
+            for (int x = 0; x < W; ++x)
+              for (int c = 0; c < 3; ++c) {
+                const float v = s[size_t(c) * W + size_t(x)];
+                uint8_t& b = line[size_t(x) * 3 + size_t(c)];
+                if (o.enhance) {  // enhance_detail's clip(I + K (I - clip(S))), rounded as save_png
+                  const float img = float(src[size_t(x) * 3 + size_t(c)]) / 255.f;
+                  const double sc = std::clamp(double(v), 0.0, 1.0);
+                  b = data::quantize(float(std::clamp(img + k * (img - sc), 0.0, 1.0)));
+                } else {  // the reference's uint8(clip(S1 * 255)), truncating (models::jess_to_uint8)
+                  const double t = double(v) * 255.0;
+                  b = uint8_t(t >= 255.0 ? 255.0 : (t > 0.0 ? t : 0.0));
+                }
+              }
+            writer.write_row(line.data());
+            if (!o.grid.empty()) kept.insert(kept.end(), line.begin(), line.end());
+          },
+          [&](int done, int) {
+            if (tile_bar) tile_bar->update(done);
+          });
+      writer.finish();
       if (tile_bar) tile_bar->finish();
-      if (o.enhance) {
-        out = enhance_detail(img, data::tensor_to_image(s1), o.strength);
-        data::save_png(jobs[i].second, out);
-      } else {
-        out = to_saved_image(s1);
-        data::save_png(jobs[i].second, out);  // bytes already quantised by the reference's rule
+      if (!o.grid.empty()) {
+        data::Image8 out8{W, H, std::move(kept)};
+        grid_rows.push_back({grid_cell(to_float(in.bytes)), grid_cell(to_float(out8))});
       }
     } else {
+      const data::Image& img = in.floats;
+      data::Image out;
       try {
         out = o.baselines.apply(o.method, img);
       } catch (const std::exception& e) {  // name the image: in a folder run the others are done
@@ -172,8 +228,8 @@ int run_smooth(SmoothOptions o) {
       }
       if (o.enhance) out = enhance_detail(img, out, o.strength);
       data::save_png(jobs[i].second, out);  // clipped and rounded by save_png
+      if (!o.grid.empty()) grid_rows.push_back({grid_cell(img), grid_cell(data::quantized_8bit(out))});
     }
-    if (!o.grid.empty()) grid_rows.push_back({grid_cell(img), grid_cell(data::quantized_8bit(out))});
     if (folder) images.update(int64_t(i + 1), fs::path(jobs[i].first).filename().string());
   }
   if (folder) images.finish();
@@ -217,6 +273,11 @@ void add_shared_options(CLI::App* cmd, SmoothOptions* o) {
   flags::device(cmd, o->device);
   flags::tiling(cmd, o->tile);
   flags::threads(cmd, o->threads);
+  cmd->add_option("--max-pixels", o->max_pixels,
+                  "refuse images with more pixels than this (0: no limit); the network needs about 3 bytes per\n"
+                  "pixel plus a band of windows, the classical operators tens of bytes per pixel")
+      ->check(flags::non_negative())
+      ->capture_default_str();
   cmd->add_option("--method", o->method,
                   "net (the network), or a classical baseline that needs no weights: gf (guided filter),\n"
                   "rgf (rolling guidance filter), l0 (L0 gradient minimisation), rtv (relative total variation),\n"
@@ -235,8 +296,10 @@ Runner add_smooth_command(CLI::App& app) {
       "smooth", "Smooth an image, or every PNG/JPEG of a folder, with the network (or a classical smoother)");
   cmd->footer(
       "Outputs are RGB PNGs quantised as the reference's show.py: uint8(clip(S1 * 255)), truncating.\n"
-      "Images larger than --tile are processed in overlapping windows blended with linear ramps, so\n"
-      "memory stays bounded for any image size. On clip art and cartoons, --method net removes texture.");
+      "Images larger than --tile are processed in overlapping windows blended with linear ramps, one\n"
+      "band of windows at a time, and the output PNG is written row by row: the network needs the 8-bit\n"
+      "image (3 bytes per pixel) plus one band. The classical operators are global and hold the whole\n"
+      "image in floats. On clip art and cartoons, --method net removes texture.");
   auto o = std::make_shared<SmoothOptions>();
   add_shared_options(cmd, o.get());
   return [o, cmd]() {

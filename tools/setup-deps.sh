@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libopenblas-dev libomp-dev
-  nlohmann-json3-dev libstb-dev libcli11-dev libeigen3-dev
+  nlohmann-json3-dev libstb-dev libcli11-dev libeigen3-dev libpng-dev
   gimp-data
   catch2 libbenchmark-dev
 )

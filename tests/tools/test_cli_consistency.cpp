@@ -146,6 +146,8 @@ TEST_CASE("cli: bad arguments give one plain line: no source path, no check expr
       "smooth -i " + a + " -o '" + (dir / "o.png") + "' --weights '" + (dir / "weights_dir") + "'",
       "smooth -i " + a + " -o '" + (dir / "o.png") + "' --gf-guide sideways --method gf",
       "smooth -i " + a + " -o '" + (dir / "o.png") + "' --threads many",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --max-pixels 100",
+      "smooth -i " + a + " -o '" + (dir / "o.png") + "' --max-pixels 100 --method gf",
       "enhance -i " + a + " -o '" + (dir / "o.png") + "' --strength -1 --method gf",
       "eval --data '" + (dir / "missing") + "'",
       "eval --data '" + (dir / "only_input") + "' --methods input",

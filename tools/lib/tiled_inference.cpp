@@ -124,6 +124,114 @@ Tensor smooth_tensor(models::Jess& model, const data::Image& rgb, const TileOpti
   return out;
 }
 
+namespace {
+// [1, 3, h, w] float tensor of a window of an 8-bit image, values byte / 255 (as load_image).
+Tensor window_tensor(const data::Image8& img, int y0, int x0, int h, int w) {
+  std::vector<float> v(size_t(3) * size_t(h) * size_t(w));
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < h; ++y) {
+      const uint8_t* src = img.row(y0 + y) + size_t(x0) * 3 + size_t(c);
+      float* dst = v.data() + (size_t(c) * h + size_t(y)) * w;
+      for (int x = 0; x < w; ++x) dst[x] = float(src[size_t(x) * 3]) / 255.f;
+    }
+  return Tensor::from_vector(v, {1, 3, h, w});
+}
+
+void refuse_non_finite_row(const float* row, int64_t n, int W, int H, int y) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(row[i]))
+      CSGIS_FAIL("the network's output is ", std::isnan(row[i]) ? "NaN" : "infinite", " at pixel (", i % W, ", ", y,
+                 ") of a ", W, "x", H, " image: the weights or the input drive it out of range");
+}
+}  // namespace
+
+void smooth_rows(models::Jess& model, const data::Image8& img, const TileOptions& opt, const RowFn& emit,
+                 const std::function<void(int, int)>& on_tile) {
+  opt.validate();
+  const int H = img.height, W = img.width;
+  CSGIS_CHECK(H > 0 && W > 0 && img.rgb.size() == size_t(H) * size_t(W) * 3, "smooth_rows: a ", W, "x", H,
+              " image with ", img.rgb.size(), " bytes");
+  auto run = [&](int y0, int x0, int h, int w) {
+    Tensor r = models::jess_smooth(model, window_tensor(img, y0, x0, h, w), models::ChannelOrder::RGB).cpu().contiguous();
+    if (r.dtype() != DType::F32) r = r.to(DType::F32);
+    CSGIS_CHECK(r.dim() == 4 && r.size(0) == 1 && r.size(2) == h && r.size(3) == w,
+                "smooth_rows: the network changed the window's size to ", shape_str(r.shape()));
+    return r;
+  };
+  if (H <= opt.tile && W <= opt.tile) {  // one window, no blending (as tiled_apply)
+    const Tensor r = run(0, 0, H, W);
+    if (on_tile) on_tile(1, 1);
+    const int64_t C = r.size(1);
+    const float* p = r.data<float>();
+    std::vector<float> row(size_t(C) * W);
+    for (int y = 0; y < H; ++y) {
+      for (int64_t c = 0; c < C; ++c)
+        std::copy(p + (size_t(c) * H + size_t(y)) * W, p + (size_t(c) * H + size_t(y) + 1) * W, row.begin() + c * W);
+      refuse_non_finite_row(row.data(), int64_t(row.size()), W, H, y);
+      emit(y, row.data());
+    }
+    return;
+  }
+  // The windows, weights and normaliser of tiled_apply, and its order of accumulation (window rows
+  // a, then columns b), so that every output value is the same float.
+  const std::vector<int> ys = tile_starts(H, opt), xs = tile_starts(W, opt);
+  const int th = std::min(opt.tile, H), tw = std::min(opt.tile, W);
+  std::vector<double> sum_y(size_t(H), 0.0), sum_x(size_t(W), 0.0);
+  std::vector<std::vector<float>> wy, wx;
+  for (int y0 : ys) {
+    wy.push_back(tile_weights(y0, th, H, opt.overlap));
+    for (int i = 0; i < th; ++i) sum_y[size_t(y0 + i)] += wy.back()[size_t(i)];
+  }
+  for (int x0 : xs) {
+    wx.push_back(tile_weights(x0, tw, W, opt.overlap));
+    for (int i = 0; i < tw; ++i) sum_x[size_t(x0 + i)] += wx.back()[size_t(i)];
+  }
+  // While window row a is processed, the live rows are exactly [ys[a], ys[a] + th): a ring of th
+  // rows indexed by y % th holds them without collisions.
+  int64_t C = -1;
+  std::vector<float> ring, row;
+  auto ring_row = [&](int y, int64_t c) { return ring.data() + (size_t(y % th) * size_t(C) + size_t(c)) * W; };
+  const int total = int(ys.size() * xs.size());
+  int done = 0, emitted = 0, zeroed_until = 0;
+  for (size_t a = 0; a < ys.size(); ++a) {
+    const int y0 = ys[a];
+    for (size_t b = 0; b < xs.size(); ++b) {
+      const int x0 = xs[b];
+      const Tensor r = run(y0, x0, th, tw);
+      if (C < 0) {
+        C = r.size(1);
+        ring.assign(size_t(th) * size_t(C) * W, 0.f);
+        row.assign(size_t(C) * W, 0.f);
+      }
+      if (b == 0) {  // rows this window row brings in for the first time start at zero
+        for (int y = std::max(zeroed_until, y0); y < y0 + th; ++y)
+          for (int64_t c = 0; c < C; ++c) std::fill(ring_row(y, c), ring_row(y, c) + W, 0.f);
+        zeroed_until = y0 + th;
+      }
+      const float* rp = r.data<float>();
+      for (int64_t c = 0; c < C; ++c)
+        for (int i = 0; i < th; ++i) {
+          const float wyi = wy[a][size_t(i)];
+          float* dst = ring_row(y0 + i, c) + x0;
+          const float* src = rp + (size_t(c) * th + size_t(i)) * tw;
+          for (int j = 0; j < tw; ++j) dst[j] += wyi * wx[b][size_t(j)] * src[j];
+        }
+      if (on_tile) on_tile(++done, total);
+    }
+    // Rows above the next window row get no more contributions.
+    const int final_until = a + 1 < ys.size() ? ys[a + 1] : H;
+    for (; emitted < final_until; ++emitted) {
+      for (int64_t c = 0; c < C; ++c) {
+        const float* acc = ring_row(emitted, c);
+        for (int x = 0; x < W; ++x)
+          row[size_t(c) * W + size_t(x)] = float(acc[x] / (sum_y[size_t(emitted)] * sum_x[size_t(x)]));
+      }
+      refuse_non_finite_row(row.data(), int64_t(row.size()), W, H, emitted);
+      emit(emitted, row.data());
+    }
+  }
+}
+
 data::Image to_saved_image(const Tensor& s1) {
   CSGIS_CHECK(s1.dim() == 4 && s1.size(0) == 1, "to_saved_image: expected [1, C, H, W], got ", shape_str(s1.shape()));
   const std::vector<uint8_t> bytes = models::jess_to_uint8(s1);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "data/image.h"
+#include "data/image8.h"
 #include "engine/tensor.h"
 #include "models/jess.h"
 
@@ -43,6 +44,15 @@ int tile_count(int height, int width, const TileOptions& opt);
 // S1 of the network for one RGB image (tiled as above): CPU float32 [1, 3, H, W], unclipped.
 Tensor smooth_tensor(models::Jess& model, const data::Image& rgb, const TileOptions& opt,
                      const std::function<void(int, int)>& on_tile = {});
+// The same S1 as smooth_tensor, for an 8-bit image, without an H x W float copy of input or output:
+// window rows are processed top to bottom and `emit(y, row)` receives each output row (C planes of
+// W floats, row[c * W + x]) as soon as every window covering it is done, in order y = 0..H-1.
+// Memory beyond the 8-bit input: one band of windows (tile x W x C floats) and the network's
+// working set. Throws, naming the pixel, on a non-finite value (nothing after it is emitted).
+using RowFn = std::function<void(int y, const float* row)>;
+void smooth_rows(models::Jess& model, const data::Image8& rgb, const TileOptions& opt, const RowFn& emit,
+                 const std::function<void(int, int)>& on_tile = {});
+
 // The reference's output convention (show.py): uint8(clip(S1 * 255)) truncating, as
 // models::jess_to_uint8; returned as an Image holding those bytes / 255, so save_png (rounding)
 // writes exactly those bytes and metrics see exactly what the file holds.
