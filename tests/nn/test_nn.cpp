@@ -65,7 +65,8 @@ TEST_CASE("nn: PyTorch state dict naming and registration", "[unit]") {
     CHECK(p.requires_grad());
     CHECK(p.is_leaf());
   }
-  const Tensor& nbt = *find_entry(net.state_dict(), "bn.num_batches_tracked");
+  const auto state = net.state_dict();  // kept: find_entry returns a pointer into it
+  const Tensor& nbt = *find_entry(state, "bn.num_batches_tracked");
   CHECK(nbt.dtype() == DType::I64);
   CHECK(nbt.dim() == 0);
   CHECK(net.features->at<Conv2d>(0)->weight.shape() == Shape{3, 2, 3, 3});
