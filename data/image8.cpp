@@ -103,8 +103,9 @@ struct File {
 
 }  // namespace
 
-std::pair<int, int> image_size(const std::string& path) {
-  if (has_png_signature(path)) {
+namespace {
+std::pair<int, int> image_size_of(const std::string& path, bool png) {
+  if (png) {
     File file(path);
     PngError err;
     png_uint_32 w = 0, h = 0;
@@ -121,9 +122,13 @@ std::pair<int, int> image_size(const std::string& path) {
   }
   return {w, h};
 }
+}  // namespace
+
+std::pair<int, int> image_size(const std::string& path) { return image_size_of(path, has_png_signature(path)); }
 
 Image8 load_image8(const std::string& path, int64_t max_pixels) {
-  const auto [w, h] = image_size(path);
+  const bool png = has_png_signature(path);  // once: the header and the pixels take the same path
+  const auto [w, h] = image_size_of(path, png);
   if (w <= 0 || h <= 0) CSGIS_FAIL("cannot read '", path, "': the header says ", w, "x", h, " pixels");
   if (max_pixels > 0 && int64_t(w) * h > max_pixels)
     CSGIS_FAIL("'", path, "' is ", w, "x", h, " (", int64_t(w) * h, " pixels), more than --max-pixels ", max_pixels,
@@ -131,7 +136,7 @@ Image8 load_image8(const std::string& path, int64_t max_pixels) {
   Image8 img;
   img.width = w;
   img.height = h;
-  if (has_png_signature(path)) {
+  if (png) {
     img.rgb.resize(size_t(w) * size_t(h) * 3);
     File file(path);
     PngError err;

@@ -12,32 +12,17 @@
 #include <sstream>
 #include <string>
 
+#include "tests/data/data_test_util.h"
+
 #ifndef CSGIS_DRIVER
 #error "CSGIS_DRIVER (path of the built csgis binary) is set by tools/CMakeLists.txt"
 #endif
 
 namespace csgis::test_cli {
 
-struct Scratch {
-  std::string path;
-  Scratch() {
-    char tmpl[] = "/tmp/csgis_cli_test_XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
-
-inline std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+// A scratch folder per test (removed with its contents) and a file's bytes: the data tests' helpers.
+using Scratch = csgis::data::testing::TempDir;
+inline std::string slurp(const std::string& path) { return csgis::data::testing::read_bytes(path); }
 
 struct Run {
   int rc;

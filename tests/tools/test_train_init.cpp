@@ -279,16 +279,9 @@ TEST_CASE("train: a folder validation source is subsampled to val_count samples 
   CHECK(run(c, dir / "all").final_val.input_psnr == Approx(input_psnr({0, 1, 2, 3, 4})).epsilon(1e-9));
 }
 
-TEST_CASE("train: every shipped config loads; own-photos.json (docs/usage.md) fine-tunes the default model", "[unit]") {
+// (That every shipped config loads is test_train.cpp's "the shipped configs load".)
+TEST_CASE("train: own-photos.json (docs/usage.md) fine-tunes the default model", "[unit]") {
   const fs::path root = fs::path(CSGIS_TEST_FIXTURES) / "..";
-  int configs = 0;
-  for (const auto& e : fs::directory_iterator(root / "configs")) {
-    if (e.path().extension() != ".json") continue;
-    INFO(e.path().string());
-    CHECK_NOTHROW(TrainConfig::load(e.path().string()));
-    ++configs;
-  }
-  CHECK(configs >= 5);
   const TrainConfig c = TrainConfig::load((root / "configs/own-photos.json").string());
   CHECK(c.init_weights == "weights/jess-real.safetensors");  // the default of csgis smooth
   CHECK(models::load_jess((root / c.init_weights).string())->config() == c.model);

@@ -44,6 +44,40 @@ int tile_count(int height, int width, const TileOptions& opt) {
   return int(tile_starts(height, opt).size() * tile_starts(width, opt).size());
 }
 
+namespace {
+// The windows of an H x W image and their blending weights, shared by tiled_apply and smooth_rows
+// so that both compute the same values. Weights are separable and the windows form a grid, so the
+// normaliser is the product of the two per-axis sums: no H x W weight map is needed.
+struct WindowGrid {
+  std::vector<int> ys, xs;                 // window starts along each axis
+  int th, tw;                              // window size
+  std::vector<std::vector<float>> wy, wx;  // per-window ramps along each axis
+  std::vector<double> sum_y, sum_x;        // per-row and per-column sums of the ramps
+  WindowGrid(int H, int W, const TileOptions& opt)
+      : ys(tile_starts(H, opt)), xs(tile_starts(W, opt)), th(std::min(opt.tile, H)), tw(std::min(opt.tile, W)),
+        sum_y(size_t(H), 0.0), sum_x(size_t(W), 0.0) {
+    for (int y0 : ys) {
+      wy.push_back(tile_weights(y0, th, H, opt.overlap));
+      for (int i = 0; i < th; ++i) sum_y[size_t(y0 + i)] += wy.back()[size_t(i)];
+    }
+    for (int x0 : xs) {
+      wx.push_back(tile_weights(x0, tw, W, opt.overlap));
+      for (int i = 0; i < tw; ++i) sum_x[size_t(x0 + i)] += wx.back()[size_t(i)];
+    }
+    for (double s : sum_y) CSGIS_CHECK(s > 0, "tiled inference: a row has no window weight");
+    for (double s : sum_x) CSGIS_CHECK(s > 0, "tiled inference: a column has no window weight");
+  }
+};
+
+// A NaN would be written as a black pixel: refuse it, naming the pixel (row y of an H x W image).
+void refuse_non_finite_row(const float* row, int64_t n, int W, int H, int y) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(row[i]))
+      CSGIS_FAIL("the network's output is ", std::isnan(row[i]) ? "NaN" : "infinite", " at pixel (", i % W, ", ", y,
+                 ") of a ", W, "x", H, " image: the weights or the input drive it out of range");
+}
+}  // namespace
+
 Tensor tiled_apply(const Tensor& image, const TileFn& fn, const TileOptions& opt,
                    const std::function<void(int, int)>& on_tile) {
   opt.validate();
@@ -56,22 +90,11 @@ Tensor tiled_apply(const Tensor& image, const TileFn& fn, const TileOptions& opt
     if (on_tile) on_tile(1, 1);
     return out.dtype() == DType::F32 ? out : out.to(DType::F32);
   }
-  const std::vector<int> ys = tile_starts(H, opt), xs = tile_starts(W, opt);
-  const int th = std::min(opt.tile, H), tw = std::min(opt.tile, W);
-  // Weights are separable and the windows form a grid, so the normaliser is the product of the two
-  // per-axis sums: no H x W weight map is needed.
-  std::vector<double> sum_y(size_t(H), 0.0), sum_x(size_t(W), 0.0);
-  std::vector<std::vector<float>> wy, wx;
-  for (int y0 : ys) {
-    wy.push_back(tile_weights(y0, th, H, opt.overlap));
-    for (int i = 0; i < th; ++i) sum_y[size_t(y0 + i)] += wy.back()[size_t(i)];
-  }
-  for (int x0 : xs) {
-    wx.push_back(tile_weights(x0, tw, W, opt.overlap));
-    for (int i = 0; i < tw; ++i) sum_x[size_t(x0 + i)] += wx.back()[size_t(i)];
-  }
-  for (double s : sum_y) CSGIS_CHECK(s > 0, "tiled_apply: a row has no window weight");
-  for (double s : sum_x) CSGIS_CHECK(s > 0, "tiled_apply: a column has no window weight");
+  const WindowGrid g(H, W, opt);
+  const std::vector<int>&ys = g.ys, &xs = g.xs;
+  const int th = g.th, tw = g.tw;
+  const auto &wy = g.wy, &wx = g.wx;
+  const auto &sum_y = g.sum_y, &sum_x = g.sum_x;
 
   std::vector<float> acc;
   int64_t C = -1;
@@ -114,13 +137,10 @@ Tensor smooth_tensor(models::Jess& model, const data::Image& rgb, const TileOpti
   const Tensor x = data::image_to_tensor(rgb);
   Tensor out = tiled_apply(x, [&](const Tensor& t) { return models::jess_smooth(model, t, models::ChannelOrder::RGB); },
                            opt, on_tile);
-  // A NaN would be written as a black pixel: refuse the output instead (tiled_apply returns host F32).
-  const float* p = out.data<float>();
-  const int64_t H = out.size(2), W = out.size(3);
-  for (int64_t i = 0; i < out.numel(); ++i)
-    if (!std::isfinite(p[i]))
-      CSGIS_FAIL("the network's output is ", std::isnan(p[i]) ? "NaN" : "infinite", " at pixel (", i % W, ", ",
-                 (i / W) % H, ") of a ", W, "x", H, " image: the weights or the input drive it out of range");
+  const float* p = out.data<float>();  // tiled_apply returns host F32 [1, C, H, W]
+  const int C = int(out.size(1)), H = int(out.size(2)), W = int(out.size(3));
+  for (int c = 0; c < C; ++c)
+    for (int y = 0; y < H; ++y) refuse_non_finite_row(p + (size_t(c) * H + size_t(y)) * W, W, W, H, y);
   return out;
 }
 
@@ -135,13 +155,6 @@ Tensor window_tensor(const data::Image8& img, int y0, int x0, int h, int w) {
       for (int x = 0; x < w; ++x) dst[x] = float(src[size_t(x) * 3]) / 255.f;
     }
   return Tensor::from_vector(v, {1, 3, h, w});
-}
-
-void refuse_non_finite_row(const float* row, int64_t n, int W, int H, int y) {
-  for (int64_t i = 0; i < n; ++i)
-    if (!std::isfinite(row[i]))
-      CSGIS_FAIL("the network's output is ", std::isnan(row[i]) ? "NaN" : "infinite", " at pixel (", i % W, ", ", y,
-                 ") of a ", W, "x", H, " image: the weights or the input drive it out of range");
 }
 }  // namespace
 
@@ -174,18 +187,11 @@ void smooth_rows(models::Jess& model, const data::Image8& img, const TileOptions
   }
   // The windows, weights and normaliser of tiled_apply, and its order of accumulation (window rows
   // a, then columns b), so that every output value is the same float.
-  const std::vector<int> ys = tile_starts(H, opt), xs = tile_starts(W, opt);
-  const int th = std::min(opt.tile, H), tw = std::min(opt.tile, W);
-  std::vector<double> sum_y(size_t(H), 0.0), sum_x(size_t(W), 0.0);
-  std::vector<std::vector<float>> wy, wx;
-  for (int y0 : ys) {
-    wy.push_back(tile_weights(y0, th, H, opt.overlap));
-    for (int i = 0; i < th; ++i) sum_y[size_t(y0 + i)] += wy.back()[size_t(i)];
-  }
-  for (int x0 : xs) {
-    wx.push_back(tile_weights(x0, tw, W, opt.overlap));
-    for (int i = 0; i < tw; ++i) sum_x[size_t(x0 + i)] += wx.back()[size_t(i)];
-  }
+  const WindowGrid g(H, W, opt);
+  const std::vector<int>&ys = g.ys, &xs = g.xs;
+  const int th = g.th, tw = g.tw;
+  const auto &wy = g.wy, &wx = g.wx;
+  const auto &sum_y = g.sum_y, &sum_x = g.sum_x;
   // While window row a is processed, the live rows are exactly [ys[a], ys[a] + th): a ring of th
   // rows indexed by y % th holds them without collisions.
   int64_t C = -1;
