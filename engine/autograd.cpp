@@ -1,10 +1,13 @@
 #include "engine/autograd.h"
 
+#include <chrono>
 #include <queue>
 #include <unordered_map>
 
+#include "engine/context.h"
 #include "engine/error.h"
 #include "engine/ops.h"
+#include "engine/profiler.h"
 
 namespace csgis::autograd {
 
@@ -72,6 +75,11 @@ void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs,
   }
   output.impl()->grad_fn = node;
   output.impl()->requires_grad = true;
+  Context& ctx = current_context();
+  if (ctx.profile) {
+    if (output.device().is_cuda()) ctx.synchronize();
+    ctx.profile->forward_done(name);
+  }
 }
 
 void run_backward(const Tensor& root, const Tensor& grad_in) {
@@ -123,9 +131,12 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
   grads[start.get()] = grad;
   ready.push(start);
 
+  Context& ctx = current_context();
+  const bool sync_for_profile = ctx.profile && grad.device().is_cuda();
   while (!ready.empty()) {
     std::shared_ptr<Node> node = ready.top();
     ready.pop();
+    const auto t_node = std::chrono::steady_clock::now();
     Tensor g = std::move(grads[node.get()]);
     grads.erase(node.get());
     std::vector<Tensor> input_grads = node->apply(g);
@@ -155,6 +166,11 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
         }
         ready.push(nx);
       }
+    }
+    if (ctx.profile) {
+      if (sync_for_profile) ctx.synchronize();
+      ctx.profile->add_backward(
+          node->name(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_node).count());
     }
     // Free the graph as we go: saved tensors and edges are no longer needed.
     if (!dynamic_cast<AccumulateGrad*>(node.get())) {

@@ -13,6 +13,8 @@
 
 namespace csgis {
 
+class OpProfile;
+
 class Context {
  public:
   // Adopts `stream` (not owned, never destroyed by us); nullptr means CUDA's default stream.
@@ -34,6 +36,8 @@ class Context {
 
   // Run-time switch: convolutions on CUDA use cuDNN instead of our implicit-GEMM kernels.
   bool use_cudnn = false;
+  // When set, ops report their forward and backward times to it (engine/profiler.h). Not owned.
+  OpProfile* profile = nullptr;
 
   // Lazily created, owned by this context (opaque so that this header needs no CUDA include).
   void* cublas_handle();

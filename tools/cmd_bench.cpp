@@ -19,6 +19,7 @@
 #include "engine/error.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
+#include "engine/profiler.h"
 #include "losses/total.h"
 #include "models/jess.h"
 #include "tools/baselines.h"
@@ -102,8 +103,39 @@ struct TrainStepOptions {
   int dim = 64, feature_blocks = 12, smooth_blocks = 3, enhance_blocks = 6;
   int warmup = 2, repeats = 5, threads = 0;
   std::string device = "cpu";
-  bool dtv = false;
+  bool dtv = false, profile = false;
 };
+
+// The --profile table on stderr (stdout keeps its one JSON line) and its JSON form: per op family,
+// forward and backward milliseconds per step (means over the profiled steps) and their share of the
+// mean step, so that the rows add up to 100 %.
+nlohmann::json report_profile(const OpProfile& prof, const std::vector<double>& step_times) {
+  const int steps = int(step_times.size());
+  double step_ms = 0;
+  for (double t : step_times) step_ms += t / steps;
+  struct Row { std::string name; double fwd, bwd; };
+  std::vector<Row> rows;
+  double tracked = 0;
+  for (const auto& [name, f] : prof.families()) {
+    rows.push_back({name, f.forward_ms / steps, f.backward_ms / steps});
+    tracked += (f.forward_ms + f.backward_ms) / steps;
+  }
+  for (const auto& [name, ms] : prof.others()) {
+    rows.push_back({"(" + name + ")", ms / steps, 0});
+    tracked += ms / steps;
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.fwd + a.bwd > b.fwd + b.bwd; });
+  rows.push_back({"(untracked)", std::max(0.0, step_ms - tracked), 0});
+  nlohmann::json j = nlohmann::json::object();
+  std::fprintf(stderr, "%-24s %12s %12s %8s\n", "op family", "forward ms", "backward ms", "share");
+  for (const Row& r : rows) {
+    const double share = step_ms > 0 ? (r.fwd + r.bwd) / step_ms : 0;
+    std::fprintf(stderr, "%-24s %12.2f %12.2f %7.1f%%\n", r.name.c_str(), r.fwd, r.bwd, 100 * share);
+    j[r.name] = {{"forward_ms", r.fwd}, {"backward_ms", r.bwd}, {"share", share}};
+  }
+  std::fprintf(stderr, "%-24s %12.2f ms per step (mean of %d profiled steps)\n", "step", step_ms, steps);
+  return j;
+}
 
 // One optimisation step of JESS as the trainer runs it: forward, the reconstruction (L1 + 4-scale
 // SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
@@ -133,9 +165,12 @@ int run_train_step_bench(const TrainStepOptions& o) {
     return e;
   }(), {o.batch, 1, o.size, o.size}, dev);
   std::vector<double> times;
+  OpProfile prof;
   for (int i = 0; i < o.warmup + o.repeats; ++i) {
     ctx.synchronize();
+    ctx.profile = o.profile && i >= o.warmup ? &prof : nullptr;  // warm-up steps are not profiled
     const double t0 = now_ms();
+    prof.mark();
     models::JessOutput out = model.forward_all(input);
     losses::LossInputs in;
     in.edge_logits = out.E_pred;
@@ -146,10 +181,13 @@ int run_train_step_bench(const TrainStepOptions& o) {
     losses::LossTerms t = losses::total_loss(lc, in);
     opt.zero_grad();
     t.total.backward();
+    const double t_opt = now_ms();
     opt.step();
     ctx.synchronize();
+    if (ctx.profile) ctx.profile->add_other("optimizer", now_ms() - t_opt);
     if (i >= o.warmup) times.push_back(now_ms() - t0);
   }
+  ctx.profile = nullptr;
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   nlohmann::json j = {{"op", "train-step"},
@@ -165,6 +203,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"min_step_ms", *std::min_element(times.begin(), times.end())},
                       {"peak_rss_mb", double(ru.ru_maxrss) / 1024.0}};
   if (dev.is_cuda()) j["peak_device_mb"] = double(ctx.cuda_allocator().stats().peak_allocated_bytes) / (1 << 20);
+  if (o.profile) j["profile"] = report_profile(prof, times);
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }
@@ -318,6 +357,9 @@ Runner add_bench_command(CLI::App& app) {
   flags::threads(ts, t->threads);
   flags::timing(ts, t->repeats, &t->warmup);
   ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
+  ts->add_flag("--profile", t->profile,
+               "time every op family's forward and backward (a table on stderr, \"profile\" in the JSON line); "
+               "an op's forward time runs from the end of the previous recorded op, see engine/profiler.h");
   auto sm = std::make_shared<SmootherBenchOptions>();
   auto* smoother = bench->add_subcommand(
       "smoother", "one classical smoother on a procedural RGB picture (no image I/O); one warm-up run first");

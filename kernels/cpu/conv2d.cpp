@@ -6,14 +6,17 @@
 //                    and padded by (R-1)*dil - pad,         (KCRS -> CKRS, r -> R-1-r, s -> S-1-s)
 //                    conv stride 1
 //   backward-weight  V = zero-padded x, dot products against dy rows.
-// V is materialised once per call in a layout G where, for every output row and every
-// reduction index j = (c, r, s), the 8-pixel vectors of one output row are contiguous and sit at
-// a fixed offset off[j] from the row base. The micro-kernels therefore read pixels straight from
-// G with unaligned vector loads: no im2col matrix (9x the input) is ever written.
+// V is materialised in a layout G where, for every output row and every reduction index
+// j = (c, r, s), the 8-pixel vectors of one output row are contiguous and sit at a fixed offset
+// off[j] from the row base. The micro-kernels therefore read pixels straight from G with unaligned
+// vector loads: no im2col matrix (9x the input) is ever written. Forward and backward-input gather
+// G band by band into per-thread scratch (a few rows, L2-sized at any image size); backward-weight
+// gathers whole images, a group of them at a time.
 //
-// Threads: OpenMP only, no BLAS (so no nested pools). Forward/backward-input split output rows
-// (n, p) statically; backward-weight splits input rows and reduces per-thread partials in thread
-// order (deterministic for a fixed thread count).
+// Threads: OpenMP only, no BLAS (so no nested pools). Forward/backward-input split bands of output
+// rows statically; backward-weight splits input rows and reduces per-thread partials in thread
+// order (deterministic for a fixed thread count). Each output value is summed in the same order on
+// every path, so results do not depend on the band size or the thread count.
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv2d_tiles.h"
 
@@ -35,8 +38,9 @@ using namespace conv_tiles;  // the micro-tiles and their sizes
 std::atomic<bool> g_simd_enabled{true};
 
 constexpr int kRowsPerChunk = 16;  // weight-gradient row block: dy block (4 ch) stays in L1
-// Images are gathered in groups of about this many bytes of G (at least one image): bounds the
-// scratch memory for large batches and keeps a group's G within the L3 cache.
+constexpr int64_t kBandRows = 8;  // forward: output rows per work item (see conv_core)
+// Backward-weight gathers images in groups of about this many bytes of G (at least one image):
+// bounds the scratch memory for large batches and keeps a group's G within the L3 cache.
 constexpr int64_t kGatherBytes = int64_t(8) << 20;
 
 template <typename T>
@@ -92,39 +96,45 @@ Layout make_layout(const Geo& g) {
   return L;
 }
 
+// Gathers rows [h0, h1) of image n's virtual image V into dst (row h at dst + (h - h0) * L.row).
+template <typename T>
+void gather_rows(const Geo& g, const Layout& L, const T* X, int64_t n, int64_t h0, int64_t h1, T* dst_rows) {
+  for (int64_t h = h0; h < h1; ++h) {
+    T* dst = dst_rows + (h - h0) * L.row;
+    const int64_t hs = h - g.plo_h;
+    if (hs < 0 || hs % g.up_h != 0 || hs / g.up_h >= g.Hs) {  // a zero row of V
+      std::memset(dst, 0, sizeof(T) * size_t(L.row));
+      continue;
+    }
+    const T* src_rows = X + (n * g.C * g.Hs + hs / g.up_h) * g.Ws;  // channel stride Hs*Ws
+    for (int64_t c = 0; c < g.C; ++c) {
+      const T* src = src_rows + c * g.Hs * g.Ws;
+      if (L.G == 1 && g.up_w == 1) {  // common case: shifted copy plus zero borders
+        T* d = dst + c * L.Lw;
+        const int64_t lo = std::max<int64_t>(0, g.plo_w);
+        const int64_t hi = std::min<int64_t>(L.Lw, g.plo_w + g.Ws);
+        std::memset(d, 0, sizeof(T) * size_t(L.Lw));
+        if (hi > lo) std::memcpy(d + lo, src + (lo - g.plo_w), sizeof(T) * size_t(hi - lo));
+        continue;
+      }
+      for (int64_t t = 0; t < L.G; ++t) {
+        T* d = dst + (c * L.G + t) * L.Lw;
+        for (int64_t i = 0; i < L.Lw; ++i) {
+          const int64_t ws = (L.G == 1 ? i : i * g.sw + t * g.dw) - g.plo_w;
+          const bool ok = ws >= 0 && ws % g.up_w == 0 && ws / g.up_w < g.Ws;
+          d[i] = ok ? src[ws / g.up_w] : T(0);
+        }
+      }
+    }
+  }
+}
+
 // Gathers images [n0, n0 + nn) of X into G (image n at G + (n - n0) * L.img).
 template <typename T>
 void build_gather(const Geo& g, const Layout& L, const T* X, T* G, int64_t n0, int64_t nn) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = n0; n < n0 + nn; ++n)
-    for (int64_t h = 0; h < L.Hv; ++h) {
-      T* dst = G + (n - n0) * L.img + h * L.row;
-      const int64_t hs = h - g.plo_h;
-      if (hs < 0 || hs % g.up_h != 0 || hs / g.up_h >= g.Hs) {  // a zero row of V
-        std::memset(dst, 0, sizeof(T) * size_t(L.row));
-        continue;
-      }
-      const T* src_rows = X + (n * g.C * g.Hs + hs / g.up_h) * g.Ws;  // channel stride Hs*Ws
-      for (int64_t c = 0; c < g.C; ++c) {
-        const T* src = src_rows + c * g.Hs * g.Ws;
-        if (L.G == 1 && g.up_w == 1) {  // common case: shifted copy plus zero borders
-          T* d = dst + c * L.Lw;
-          const int64_t lo = std::max<int64_t>(0, g.plo_w);
-          const int64_t hi = std::min<int64_t>(L.Lw, g.plo_w + g.Ws);
-          std::memset(d, 0, sizeof(T) * size_t(L.Lw));
-          if (hi > lo) std::memcpy(d + lo, src + (lo - g.plo_w), sizeof(T) * size_t(hi - lo));
-          continue;
-        }
-        for (int64_t t = 0; t < L.G; ++t) {
-          T* d = dst + (c * L.G + t) * L.Lw;
-          for (int64_t i = 0; i < L.Lw; ++i) {
-            const int64_t ws = (L.G == 1 ? i : i * g.sw + t * g.dw) - g.plo_w;
-            const bool ok = ws >= 0 && ws % g.up_w == 0 && ws / g.up_w < g.Ws;
-            d[i] = ok ? src[ws / g.up_w] : T(0);
-          }
-        }
-      }
-    }
+    for (int64_t h = 0; h < L.Hv; ++h) gather_rows(g, L, X, n, h, h + 1, G + (n - n0) * L.img + h * L.row);
 }
 
 // Packs KCRS-ordered weights (K rows of J = C*R*S) as [K/kMR][J][kMR] (zero-filled tail) so the
@@ -142,32 +152,38 @@ void pack_weights(const T* w, int64_t K, int64_t J, T* wp) {
 
 // ---- drivers -----------------------------------------------------------------------------------
 // Y[n][k][p][q] = bias[k] + sum_j W[k][j] * V[n](row p, tap j, pixel q); W is KCRS with C = g.C.
+// One work item = a band of kBandRows output rows of one image. Its thread gathers just the V rows
+// the band reads into its own scratch (the band's rows plus the (R-1)*dh halo), so the gathered
+// input never leaves L2 whatever the image size; then, per output row, the micro-tiles walk the
+// pixels with the channel blocks innermost, so a tile's G slice is re-read from L1.
 template <typename T>
 void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y) {
   const Layout L = make_layout(g);
   const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
-  const int64_t group = std::min(g.N, std::max<int64_t>(1, kGatherBytes / int64_t(sizeof(T)) / L.img));
-  T* G = scratch<T, 0>(size_t(group * L.img));
   T* wp = scratch<T, 1>(size_t(kb_count * J * kMR));
   pack_weights(W, g.K, J, wp);
   const bool simd = simd_path<T>();
-  for (int64_t n0 = 0; n0 < g.N; n0 += group) {
-    const int64_t nn = std::min(group, g.N - n0);
-    build_gather(g, L, X, G, n0, nn);
-    // One work item = one output row (n, p): all channels, all pixels. Its G slab (R input rows)
-    // and the packed weights (K*J) are what the micro-kernels re-read, both L2-resident for the
-    // engine's 64-channel layers.
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t n = n0; n < n0 + nn; ++n)
-      for (int64_t p = 0; p < g.P; ++p) {
-        const T* base = G + (n - n0) * L.img + p * g.sh * L.row;
-        for (int64_t kb = 0; kb < kb_count; ++kb) {
-          const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
-          const T* b = bias ? bias + kb * kMR : nullptr;
-          T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
+  const int64_t bands = (g.P + kBandRows - 1) / kBandRows;
+  const int64_t band_h = (kBandRows - 1) * g.sh + (g.R - 1) * g.dh + 1;  // V rows one band reads
+#pragma omp parallel
+  {
+    T* G = scratch<T, 4>(size_t(band_h * L.row));
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t band = 0; band < bands; ++band) {
+        const int64_t p0 = band * kBandRows, p1 = std::min(g.P, p0 + kBandRows);
+        const int64_t h0 = p0 * g.sh, h1 = std::min(L.Hv, (p1 - 1) * g.sh + (g.R - 1) * g.dh + 1);
+        gather_rows(g, L, X, n, h0, h1, G);
+        for (int64_t p = p0; p < p1; ++p) {
+          const T* base = G + (p * g.sh - h0) * L.row;
           for (int64_t q0 = 0; q0 < g.Q; q0 += 8 * kNV)
-            fwd_tile(simd, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
-                     int(std::min<int64_t>(8 * kNV, g.Q - q0)));
+            for (int64_t kb = 0; kb < kb_count; ++kb) {
+              const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
+              const T* b = bias ? bias + kb * kMR : nullptr;
+              T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
+              fwd_tile(simd, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
+                       int(std::min<int64_t>(8 * kNV, g.Q - q0)));
+            }
         }
       }
   }

@@ -329,3 +329,21 @@ TEST_CASE("cli: a resume may not change the validation set; into a new folder it
   CHECK((r.out.find("best.safetensors,") != std::string::npos) == has_best);
   CHECK((r.out.find("no best.safetensors") != std::string::npos) == !has_best);
 }
+
+TEST_CASE("cli: bench train-step --profile adds a per-family table whose shares add up to the step", "[unit]") {
+  Scratch dir;
+  const Run r = csgis_run(dir, "bench train-step --batch 1 --size 24 --dim 4 --feature-blocks 1 --smooth-blocks 1 "
+                               "--enhance-blocks 1 --warmup 0 --repeats 2 --threads 2 --profile");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(lines(r.out) == 1);  // stdout stays one JSON line; the table goes to stderr
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  REQUIRE(j.contains("profile"));
+  double share = 0;
+  for (const auto& [name, row] : j["profile"].items()) share += row["share"].get<double>();
+  CHECK(share == Approx(1.0).epsilon(0.02));
+  CHECK(j["profile"]["Conv2d"]["backward_ms"].get<double>() > 0);
+  CHECK(j["profile"]["BatchNorm2d"]["forward_ms"].get<double>() > 0);
+  CHECK(r.err.find("Conv2d") != std::string::npos);
+  CHECK(r.err.find("(optimizer)") != std::string::npos);
+}
