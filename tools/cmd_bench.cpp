@@ -20,6 +20,7 @@
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
 #include "engine/profiler.h"
+#include "kernels/cpu/conv2d.h"
 #include "losses/total.h"
 #include "models/jess.h"
 #include "tools/baselines.h"
@@ -30,11 +31,14 @@ namespace csgis::tools {
 
 namespace {
 
+constexpr const char* kWinogradHelp =
+    "CPU: 3x3 stride-1 float convolutions with >= 16 channels through Winograd F(2x2,3x3) (off by default)";
+
 struct ConvBenchOptions {
   int64_t batch = 2, channels = 64, size = 64, dilation = 1, kernel = 3;
   int warmup = 3, repeats = 15, threads = 0;
   std::string device = "cpu";
-  bool cudnn = false;
+  bool cudnn = false, winograd = false;
 };
 
 double median(std::vector<double> v) {
@@ -53,6 +57,7 @@ int run_conv_bench(const ConvBenchOptions& o) {
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   ctx.use_cudnn = o.cudnn;
+  cpu::conv2d_set_winograd_enabled(o.winograd);
   Generator gen(1);
   Tensor x = Tensor::randn({o.batch, o.channels, o.size, o.size}, &gen, DType::F32, dev).set_requires_grad(true);
   Tensor w = (Tensor::randn({o.channels, o.channels, o.kernel, o.kernel}, &gen, DType::F32, dev) * 0.05)
@@ -82,7 +87,7 @@ int run_conv_bench(const ConvBenchOptions& o) {
   const double flops = 2.0 * o.batch * o.channels * o.channels * o.kernel * o.kernel * o.size * o.size;
   nlohmann::json j = {{"op", "conv2d"},
                       {"device", dev.str()},
-                      {"impl", o.cudnn ? "cudnn" : "csgis"},
+                      {"impl", o.cudnn ? "cudnn" : o.winograd ? "csgis-winograd" : "csgis"},
                       {"batch", o.batch},
                       {"channels", o.channels},
                       {"size", o.size},
@@ -103,7 +108,7 @@ struct TrainStepOptions {
   int dim = 64, feature_blocks = 12, smooth_blocks = 3, enhance_blocks = 6;
   int warmup = 2, repeats = 5, threads = 0;
   std::string device = "cpu";
-  bool dtv = false, profile = false;
+  bool dtv = false, profile = false, winograd = false;
 };
 
 // The --profile table on stderr (stdout keeps its one JSON line) and its JSON form: per op family,
@@ -141,6 +146,7 @@ nlohmann::json report_profile(const OpProfile& prof, const std::vector<double>& 
 // SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
 int run_train_step_bench(const TrainStepOptions& o) {
   flags::apply_threads(o.threads);
+  cpu::conv2d_set_winograd_enabled(o.winograd);
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   models::JessConfig mc;
@@ -198,6 +204,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"parameters", models::count_parameters(model)},
                       {"losses", o.dtv ? "edge+recon(S0,S1)+dtv" : "edge+recon(S0,S1)"},
                       {"threads", omp_get_max_threads()},
+                      {"winograd", o.winograd},
                       {"repeats", o.repeats},
                       {"step_ms", median(times)},
                       {"min_step_ms", *std::min_element(times.begin(), times.end())},
@@ -345,6 +352,7 @@ Runner add_bench_command(CLI::App& app) {
   flags::threads(conv, o->threads);
   flags::timing(conv, o->repeats, &o->warmup);
   conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only)");
+  conv->add_flag("--winograd", o->winograd, kWinogradHelp);
   auto t = std::make_shared<TrainStepOptions>();
   auto* ts = bench->add_subcommand("train-step", "one JESS training step (forward, edge + reconstruction losses, backward, Adam)");
   ts->add_option("--batch", t->batch, "batch size")->check(flags::positive())->capture_default_str();
@@ -357,6 +365,7 @@ Runner add_bench_command(CLI::App& app) {
   flags::threads(ts, t->threads);
   flags::timing(ts, t->repeats, &t->warmup);
   ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
+  ts->add_flag("--winograd", t->winograd, kWinogradHelp);
   ts->add_flag("--profile", t->profile,
                "time every op family's forward and backward (a table on stderr, \"profile\" in the JSON line); "
                "an op's forward time runs from the end of the previous recorded op, see engine/profiler.h");

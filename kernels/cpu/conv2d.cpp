@@ -19,6 +19,7 @@
 // every path, so results do not depend on the band size or the thread count.
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv2d_tiles.h"
+#include "kernels/cpu/conv2d_winograd.h"
 
 #include <omp.h>
 
@@ -36,6 +37,7 @@ namespace {
 using namespace conv_tiles;  // the micro-tiles and their sizes
 
 std::atomic<bool> g_simd_enabled{true};
+std::atomic<bool> g_winograd_enabled{false};  // opt-in: not faster here yet (docs/perf.md)
 
 constexpr int kRowsPerChunk = 16;  // weight-gradient row block: dy block (4 ch) stays in L1
 constexpr int64_t kBandRows = 8;  // forward: output rows per work item (see conv_core)
@@ -158,6 +160,13 @@ void pack_weights(const T* w, int64_t K, int64_t J, T* wp) {
 // pixels with the channel blocks innermost, so a tile's G slice is re-read from L1.
 template <typename T>
 void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y) {
+  if constexpr (std::is_same_v<T, float>) {
+    // 3x3 stride-1 passes (also backward-input of a stride-1 layer) go through Winograd F(2x2, 3x3).
+    const Winograd3x3 wg{g.N, g.C, g.Hs, g.Ws, g.K, g.P, g.Q, g.dh, g.dw, g.plo_h, g.plo_w};
+    if (g.R == 3 && g.S == 3 && g.sh == 1 && g.sw == 1 && g.up_h == 1 && g.up_w == 1 && simd_path<T>() &&
+        g_winograd_enabled.load(std::memory_order_relaxed) && winograd3x3_suits(wg))
+      return winograd3x3_forward(wg, X, W, bias, Y);
+  }
   const Layout L = make_layout(g);
   const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
   T* wp = scratch<T, 1>(size_t(kb_count * J * kMR));
@@ -196,6 +205,7 @@ Geo forward_geo(const Conv2dShape& s) {
 }  // namespace
 
 void conv2d_set_simd_enabled(bool enabled) { g_simd_enabled.store(enabled); }
+void conv2d_set_winograd_enabled(bool enabled) { g_winograd_enabled.store(enabled); }
 
 template <typename T>
 void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {

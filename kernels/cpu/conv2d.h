@@ -31,5 +31,10 @@ void conv2d_backward_bias(const Conv2dShape& s, const T* dy, T* db);
 // Test hook: when false, float uses the portable (non-AVX2) path too. Default true; the AVX2
 // path is only taken when the CPU reports AVX2 and FMA.
 void conv2d_set_simd_enabled(bool enabled);
+// When true, 3x3 stride-1 float passes (forward, backward-input) with at least 16 input and output
+// channels use Winograd F(2x2, 3x3) (kernels/cpu/conv2d_winograd.h) instead of the direct kernel.
+// Default false: on the machines measured so far it is not faster end to end (docs/perf.md);
+// `csgis bench conv2d|train-step --winograd` measures it on the machine at hand.
+void conv2d_set_winograd_enabled(bool enabled);
 
 }  // namespace csgis::cpu

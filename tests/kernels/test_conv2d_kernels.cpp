@@ -230,6 +230,51 @@ TEST_CASE("conv2d cpu passes satisfy the adjoint identities", "[unit]") {
   }
 }
 
+TEST_CASE("conv2d cpu Winograd F(2x2,3x3) path agrees with double and with the direct float kernel", "[unit]") {
+  // The 3x3 stride-1 shapes that take kernels/cpu/conv2d_winograd (C, K >= 16): every dilation up to
+  // 5, odd sizes (partial 2x2 tiles at the bottom and right), images smaller than one tile span,
+  // more tiles per row than one GEMM chunk (48), more tile rows than one band, channel counts off
+  // the 4-wide micro-tile, padding other than 'same', a batch. Forward and backward-input (itself a
+  // 3x3 stride-1 conv) against the float64 direct kernel; the Winograd float error must stay within
+  // 4x the tolerance of the direct float kernel's test above.
+  SimdGuard guard;
+  struct WinogradGuard {
+    ~WinogradGuard() { cpu::conv2d_set_winograd_enabled(false); }
+  } wguard;
+  using S = Conv2dShape;
+  const std::vector<Conv2dShape> shapes = {
+      S::make(1, 16, 17, 23, 16, 3, 3, 1, 1, 1),  S::make(2, 17, 13, 11, 19, 3, 3, 1, 2, 2),
+      S::make(1, 16, 29, 31, 20, 3, 3, 1, 3, 3),  S::make(1, 18, 5, 7, 16, 3, 3, 1, 5, 5),
+      S::make(1, 16, 3, 2, 16, 3, 3, 1, 1, 1),    S::make(1, 16, 9, 131, 17, 3, 3, 1, 1, 1),
+      S::make(1, 16, 41, 10, 16, 3, 3, 1, 0, 1),  S::make(1, 20, 12, 14, 16, 3, 3, 1, 0, 2),
+      S::make(1, 16, 11, 12, 16, 3, 3, 1, 1, 2, 3, 1, 2),  // per-axis padding and dilation
+  };
+  uint32_t seed = 900;
+  for (const auto& s : shapes) {
+    INFO(describe(s));
+    const auto xd = random_vec<double>(s.x_numel(), seed++), wd = random_vec<double>(s.w_numel(), seed++);
+    const auto bd = random_vec<double>(s.K, seed++), dyd = random_vec<double>(s.y_numel(), seed++);
+    const auto x = cast<float>(xd), w = cast<float>(wd), b = cast<float>(bd), dy = cast<float>(dyd);
+    const auto xr = cast<double>(x), wr = cast<double>(w), br = cast<double>(b), dyr = cast<double>(dy);
+    std::vector<double> y64(size_t(s.y_numel())), dx64(size_t(s.x_numel()));
+    cpu::conv2d_forward(s, xr.data(), wr.data(), br.data(), y64.data());
+    cpu::conv2d_backward_input(s, dyr.data(), wr.data(), dx64.data());
+    std::vector<float> y[2], dx[2];
+    for (bool winograd : {false, true}) {
+      cpu::conv2d_set_winograd_enabled(winograd);
+      y[winograd].resize(size_t(s.y_numel()));
+      dx[winograd].resize(size_t(s.x_numel()));
+      cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y[winograd].data());
+      cpu::conv2d_backward_input(s, dy.data(), w.data(), dx[winograd].data());
+    }
+    require_close(y[1], y64, 4e-5, 4e-6, "winograd forward");
+    require_close(dx[1], dx64, 4e-5, 4e-6, "winograd backward_input");
+    require_close(y[1], y[0], 4e-5, 4e-6, "winograd vs direct forward");
+    // The path was really taken: Winograd rounds differently from the direct sum.
+    CHECK(y[1] != y[0]);
+  }
+}
+
 TEST_CASE("conv2d cpu float results are deterministic", "[unit]") {
   const auto s = Conv2dShape::make(2, 16, 20, 20, 16, 3, 3, 1, 2, 2);
   const auto x = random_vec<float>(s.x_numel(), 7), dy = random_vec<float>(s.y_numel(), 8);
