@@ -104,6 +104,34 @@ JessOutput Jess::forward_all(const Tensor& image) {
   return o;
 }
 
+namespace {
+void fold_block(RHDCBlock& b) {
+  nn::fold_into_conv(*b.conv_3x3_1, *b.bn_conv_3x3_1);
+  nn::fold_into_conv(*b.conv_3x3_2, *b.bn_conv_3x3_2);
+  nn::fold_into_conv(*b.conv_3x3_3, *b.bn_conv_3x3_3);
+}
+// Every Conv2d directly followed by a BatchNorm2d, and every rHDC block, of a Sequential.
+void fold_sequential(nn::Sequential& seq) {
+  for (size_t i = 0; i < seq.size(); ++i) {
+    if (auto block = seq.at<RHDCBlock>(i)) fold_block(*block);
+    if (i + 1 < seq.size())
+      if (auto conv = seq.at<nn::Conv2d>(i))
+        if (auto bn = seq.at<nn::BatchNorm2d>(i + 1)) nn::fold_into_conv(*conv, *bn);
+  }
+}
+}  // namespace
+
+void fold_batchnorm(Jess& model) {
+  CSGIS_CHECK(!model.batchnorm_folded(), "fold_batchnorm: the model's BatchNorm layers are already folded");
+  fold_sequential(*model.descriptor->res16);
+  fold_sequential(*model.interpreter1);
+  fold_sequential(*model.interpreter2);
+  fold_sequential(*model.refine);
+  model.eval();
+}
+
+bool Jess::batchnorm_folded() const { return interpreter1->at<nn::BatchNorm2d>(1)->folded; }
+
 int64_t count_parameters(const nn::Module& module) {
   int64_t n = 0;
   for (const Tensor& p : module.parameters()) n += p.numel();
@@ -174,6 +202,8 @@ std::unique_ptr<Jess> load_jess(const std::string& path) {
 }
 
 void save_jess(const std::string& path, const Jess& model, const std::map<std::string, std::string>& extra) {
+  CSGIS_CHECK(!model.batchnorm_folded(), "save_jess(", path, "): the model's BatchNorm layers were folded into ",
+              "its convolutions for inference (fold_batchnorm); its weights are no longer the trained ones");
   std::map<std::string, std::string> md = extra;
   for (const char* key : {kJessConfigKey, kChannelOrderKey})
     CSGIS_CHECK(!md.count(key), "save_jess(", path, "): metadata key \"", key,

@@ -77,6 +77,8 @@ class Jess : public nn::Module {
   std::string type_name() const override { return "Jess"; }
 
   const JessConfig& config() const { return config_; }
+  // True after fold_batchnorm (then the model is for inference only).
+  bool batchnorm_folded() const;
   // Device of the parameters (where forward_all expects its input).
   Device device() const;
 
@@ -93,6 +95,11 @@ class Jess : public nn::Module {
  private:
   JessConfig config_;
 };
+
+// Inference: folds every BatchNorm2d into the convolution before it (nn::fold_into_conv), so an
+// eval-mode forward skips the BatchNorm passes, and leaves the model in eval mode. Outputs agree
+// with the unfolded eval-mode model to float rounding. The model can no longer train or be saved.
+void fold_batchnorm(Jess& model);
 
 // Number of trainable values (PyTorch's sum(p.numel() for p in parameters())).
 int64_t count_parameters(const nn::Module& module);

@@ -45,6 +45,7 @@ Runner add_train_command(CLI::App& app) {
     o.resume = f->resume;
     o.show_progress = !f->quiet;
     o.force = f->force;
+    flags::apply_threads(o.config.threads);  // the host program owns the thread count, not the trainer
     TrainResult r = train(o);
     std::printf("trained steps %lld..%lld in %.1f s; validation PSNR %.2f dB, SSIM %.4f (input %.2f dB, %.4f)\n",
                 (long long)r.first_step + 1, (long long)r.last_step, r.seconds, r.final_val.psnr, r.final_val.ssim,

@@ -1,5 +1,8 @@
 #include "engine/nn/layers.h"
 
+#include <cmath>
+
+#include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/nn/init.h"
 #include "engine/ops/batchnorm.h"
@@ -65,6 +68,11 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
               shape_str(x.shape()), ")");
   CSGIS_CHECK(x.size(1) == num_features, "BatchNorm2d: input has ", x.size(1), " channels, expected ",
               num_features);
+  if (folded) {
+    CSGIS_CHECK(!is_training(), "BatchNorm2d: folded into its convolution for inference (fold_into_conv); it ",
+                "cannot train: load the weights again");
+    return x;
+  }
   if (is_training()) {
     // int64 arithmetic has no device kernels: count on the host and write the scalar through.
     if (tracked_ < 0) tracked_ = int64_t(num_batches_tracked.item());
@@ -74,6 +82,30 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   }
   const double factor = is_training() && cumulative_average ? 1.0 / double(tracked_) : momentum;
   return batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), factor, eps);
+}
+
+void fold_into_conv(Conv2d& conv, BatchNorm2d& bn) {
+  CSGIS_CHECK(!bn.folded, "fold_into_conv: this BatchNorm2d is already folded");
+  CSGIS_CHECK(conv.bias.defined(), "fold_into_conv: the convolution has no bias to take BatchNorm's shift");
+  CSGIS_CHECK(conv.out_channels == bn.num_features, "fold_into_conv: convolution has ", conv.out_channels,
+              " output channels, BatchNorm2d ", bn.num_features, " features");
+  autograd::NoGradGuard no_grad;
+  auto host = [](const Tensor& t) { return t.to(Device::cpu()).to(DType::F64).contiguous().to_vector<double>(); };
+  const std::vector<double> gamma = host(bn.weight), beta = host(bn.bias), mean = host(bn.running_mean),
+                            var = host(bn.running_var);
+  std::vector<double> w = host(conv.weight), b = host(conv.bias);
+  const int64_t K = conv.out_channels, per_k = int64_t(w.size()) / K;
+  for (int64_t k = 0; k < K; ++k) {
+    const double s = gamma[size_t(k)] / std::sqrt(var[size_t(k)] + bn.eps);
+    for (int64_t i = 0; i < per_k; ++i) w[size_t(k * per_k + i)] *= s;
+    b[size_t(k)] = (b[size_t(k)] - mean[size_t(k)]) * s + beta[size_t(k)];
+  }
+  auto put = [](Tensor& dst, const std::vector<double>& v) {
+    dst.copy_(Tensor::from_vector(v, dst.shape()).to(dst.dtype()).to(dst.device()));
+  };
+  put(conv.weight, w);
+  put(conv.bias, b);
+  bn.folded = true;
 }
 
 // ---------------------------------------------------------------- activations

@@ -45,6 +45,9 @@ class BatchNorm2d : public Module {
   // 1 / num_batches_tracked, so after a reset they are the plain average over the batches seen.
   // Used by recalibrate_batchnorm (engine/nn/batchnorm_stats.h).
   bool cumulative_average = false;
+  // Set by fold_into_conv: the affine map of eval mode now lives in the preceding convolution's
+  // weight and bias, so forward returns its input (eval mode only; training it is an error).
+  bool folded = false;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  protected:
@@ -55,6 +58,12 @@ class BatchNorm2d : public Module {
   // counter then needs no device-to-host read, which would stall a CUDA stream every forward.
   int64_t tracked_ = 0;
 };
+
+// Inference: folds bn's eval-mode transform y = gamma (x - mean) / sqrt(var + eps) + beta into the
+// convolution that feeds it (w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps),
+// per output channel, computed in double) and marks bn folded. The convolution needs a bias.
+// Irreversible: weights saved afterwards are no longer the trained ones.
+void fold_into_conv(Conv2d& conv, BatchNorm2d& bn);
 
 class ReLU : public Module {
  public:

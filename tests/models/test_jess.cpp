@@ -135,6 +135,37 @@ TEST_CASE("jess: eval-mode forward matches the PyTorch reference", "[unit]") {
   CHECK(max_abs_diff(rev(s1_rgb), entry(io, "S1")) < 1e-4);
 }
 
+TEST_CASE("jess: BatchNorm folded into the convolutions keeps the reference's eval outputs", "[unit]") {
+  auto plain = load_jess(fixture("jess_small.safetensors"));
+  auto folded = load_jess(fixture("jess_small.safetensors"));
+  fold_batchnorm(*folded);
+  CHECK(folded->batchnorm_folded());
+  CHECK_FALSE(plain->batchnorm_folded());
+  CHECK_FALSE(folded->is_training());
+  // The fixture's BatchNorm statistics are not the identity, so folding really changed the weights.
+  CHECK(max_abs_diff(folded->interpreter1->at<nn::Conv2d>(0)->weight, plain->interpreter1->at<nn::Conv2d>(0)->weight) > 1e-3);
+  const SafetensorsFile io = load_safetensors(fixture("jess_small_io.safetensors"));
+  const Tensor& x = entry(io, "input");
+  plain->eval();
+  JessOutput a, b;
+  {
+    autograd::NoGradGuard g;
+    a = plain->forward_all(x);
+    b = folded->forward_all(x);
+  }
+  INFO("folded vs unfolded S1 " << max_abs_diff(b.S1, a.S1) << ", vs PyTorch " << max_abs_diff(b.S1, entry(io, "S1")));
+  CHECK(max_abs_diff(b.S1, a.S1) < 1e-5);
+  CHECK(max_abs_diff(b.E_pred, a.E_pred) < 1e-5);
+  CHECK(max_abs_diff(b.S1, entry(io, "S1")) < 1e-4);
+  // Inference only: no training, no saving, no second fold.
+  folded->train();
+  CHECK_THROWS_WITH(folded->forward_all(x), Catch::Contains("folded") && Catch::Contains("cannot train"));
+  folded->eval();
+  TempFile out("jess_folded.safetensors");
+  CHECK_THROWS_WITH(save_jess(out.path, *folded), Catch::Contains("folded"));
+  CHECK_THROWS_WITH(fold_batchnorm(*folded), Catch::Contains("already folded"));
+}
+
 TEST_CASE("jess: train-mode forward matches PyTorch and every parameter gets a gradient", "[unit]") {
   auto model = load_jess(fixture("jess_small.safetensors"));
   const SafetensorsFile io = load_safetensors(fixture("jess_small_io.safetensors"));

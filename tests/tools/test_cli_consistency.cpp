@@ -27,7 +27,7 @@ namespace {
 const std::vector<std::string>& all_commands() {
   static const std::vector<std::string> cmds{"train",   "smooth",        "enhance",      "eval",
                                              "tune-gf", "metrics",       "build-dataset", "bench conv2d",
-                                             "bench train-step", "bench smoother"};
+                                             "bench train-step", "bench smoother", "bench smooth"};
   return cmds;
 }
 
@@ -346,4 +346,23 @@ TEST_CASE("cli: bench train-step --profile adds a per-family table whose shares 
   CHECK(j["profile"]["BatchNorm2d"]["forward_ms"].get<double>() > 0);
   CHECK(r.err.find("Conv2d") != std::string::npos);
   CHECK(r.err.find("(optimizer)") != std::string::npos);
+}
+
+TEST_CASE("cli: bench smooth times the smooth path and reports ms per megapixel and peak memory", "[unit]") {
+  Scratch dir;
+  const std::string w = std::string(CSGIS_TEST_FIXTURES) + "/models/fixtures/jess_small.safetensors";
+  const Run r = csgis_run(dir, "bench smooth --weights '" + w + "' --size 80 --tile 48 --overlap 8 --repeats 2 --threads 2");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(lines(r.out) == 1);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["op"] == "smooth");
+  CHECK(j["windows"] == 4);
+  CHECK(j["megapixels"].get<double>() == Approx(80.0 * 80.0 / 1e6));
+  CHECK(j["median_ms"].get<double>() > 0);
+  CHECK(j["ms_per_megapixel"].get<double>() == Approx(j["median_ms"].get<double>() / j["megapixels"].get<double>()));
+  CHECK(j["peak_rss_mb"].get<double>() > 0);
+  const Run bad = csgis_run(dir, "bench smooth --weights '" + w + "' --size 80 --tile 48 --overlap 30");
+  CHECK(bad.rc != 0);
+  CHECK(bad.err.find("--overlap") != std::string::npos);
 }

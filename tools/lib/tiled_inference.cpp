@@ -281,7 +281,7 @@ std::unique_ptr<models::Jess> load_smoother(const std::string& path, const std::
     CSGIS_FAIL("weights '", path, "': the network maps ", c.in_c, " channels to ", c.out_c,
                "; smoothing RGB images needs 3 -> 3");
   model->to(dev);
-  model->eval();
+  models::fold_batchnorm(*model);  // inference only: eval mode, BatchNorm inside the convolutions
   return model;
 }
 

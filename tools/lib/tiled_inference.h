@@ -65,7 +65,8 @@ inline constexpr const char* kDefaultWeights = "weights/jess-real.safetensors";
 // (CSGIS_SOURCE_DIR), then under the current directory. Throws a one-line error saying how to get
 // weights when none is found.
 std::string resolve_weights(const std::string& given);
-// load_jess + checks that it maps RGB to RGB + moves it to `device` ("cpu", "cuda", "simt", ...).
+// load_jess + checks that it maps RGB to RGB + moves it to `device` ("cpu", "cuda", "simt", ...) +
+// fold_batchnorm: the model comes back in eval mode, for inference only (it cannot train or be saved).
 std::unique_ptr<models::Jess> load_smoother(const std::string& path, const std::string& device);
 
 }  // namespace csgis::tools

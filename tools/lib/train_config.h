@@ -82,7 +82,7 @@ struct TrainConfig {
   // weights when bn_recalibration_batches > 0): fine-tuning a model trained with frozen BN.
   // Excludes bn_freeze_step > 0.
   bool bn_freeze_from_start = false;
-  int threads = 0;                    // CPU threads (0: OMP_NUM_THREADS or all cores)
+  int threads = 0;                    // CPU threads (0: OMP_NUM_THREADS or all cores); applied by the caller of train() (the driver), never by the library
 
   // `where` names the file in error messages.
   static TrainConfig from_json(const nlohmann::json& j, const std::string& where);

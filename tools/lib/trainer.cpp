@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include <omp.h>
 
 #include <chrono>
 #include <cmath>
@@ -302,7 +301,6 @@ void write_curve(const std::string& path, const History& h) {
 
 TrainResult train(const TrainOptions& o) {
   const TrainConfig& c = o.config;
-  if (c.threads > 0) omp_set_num_threads(c.threads);
   const Device dev = Device::parse(c.device);
   refuse_overwriting_a_run(o);
   const std::string config_path = o.out_dir + "/config.json", ckpt_path = o.out_dir + "/checkpoint.safetensors",
