@@ -5,10 +5,10 @@
 
 #include "engine/autograd.h"
 #include "engine/context.h"
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
 using namespace csgis;
-using namespace csgis::testing;
+using namespace csgis::registry;
 
 namespace {
 

@@ -25,6 +25,7 @@
 #include "models/jess.h"
 #include "tools/baselines.h"
 #include "tools/cli_flags.h"
+#include "registry/op_registry.h"
 #include "tools/lib/tiled_inference.h"
 #include "tools/commands.h"
 
@@ -390,6 +391,85 @@ int run_smooth_bench(const SmoothBenchOptions& o) {
   return 0;
 }
 
+struct OpBenchOptions {
+  std::string name, shape, device = "cpu";
+  bool list = false;
+  int warmup = 3, repeats = 15, threads = 0;
+};
+
+Shape parse_shape_flag(const std::string& text) {
+  Shape s;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string part = text.substr(pos, comma - pos);
+    char* end = nullptr;
+    const long long v = std::strtoll(part.c_str(), &end, 10);
+    CSGIS_CHECK(!part.empty() && *end == '\0' && v > 0 && v <= (1LL << 30), "--shape '", text,
+                "': expected positive integers separated by commas, such as 2,64,64,64");
+    s.push_back(int64_t(v));
+    pos = comma + 1;
+  }
+  return s;
+}
+
+// One registered op (registry/op_registry.h): forward alone, then backward alone (of sum(out * g)
+// with a fixed random g), medians after warm-up, float32 on the chosen device.
+int run_op_bench(const OpBenchOptions& o) {
+  using registry::OpCase;
+  if (o.list) {
+    for (const OpCase& c : registry::op_cases()) {
+      std::string shapes;
+      for (const Shape& s : c.input_shapes) shapes += (shapes.empty() ? "" : " ") + shape_str(s);
+      std::printf("%-32s %s%s\n", c.name.c_str(), shapes.c_str(), c.gradcheck ? "" : " (forward only)");
+    }
+    return 0;
+  }
+  CSGIS_CHECK(!o.name.empty(), "bench op: name an op case (`csgis bench op --list` shows them)");
+  flags::apply_threads(o.threads);
+  const Device dev = Device::parse(o.device);
+  CSGIS_CHECK(!dev.is_cuda() || cuda_available(), "bench op: --device ", dev.str(), " asked for, but no CUDA device is available");
+  const OpCase& c = registry::find_case(o.name);
+  const std::vector<Shape> shapes = o.shape.empty() ? c.input_shapes : registry::case_shapes(c, parse_shape_flag(o.shape));
+  std::vector<Tensor> inputs;
+  for (const Tensor& t : registry::make_case_inputs(c, 1, shapes)) inputs.push_back(t.to(DType::F32).to(dev).detach());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (c.gradcheck && std::find(c.no_grad_inputs.begin(), c.no_grad_inputs.end(), int(i)) == c.no_grad_inputs.end())
+      inputs[i].set_requires_grad(true);
+  Context& ctx = current_context();
+  Tensor out;
+  try {
+    out = c.fn(inputs);
+  } catch (const Error& e) {
+    CSGIS_FAIL("bench op ", c.name, ": the op refused the shapes given (", e.what(), ")");
+  }
+  Generator gen(2);
+  const Tensor g = Tensor::randn(out.shape(), &gen, DType::F32, dev);
+  std::vector<double> fwd, bwd;
+  for (int i = 0; i < o.warmup + o.repeats; ++i) {
+    for (Tensor& x : inputs) x.zero_grad();
+    ctx.synchronize();
+    double t0 = now_ms();
+    out = c.fn(inputs);
+    ctx.synchronize();
+    if (i >= o.warmup) fwd.push_back(now_ms() - t0);
+    if (!c.gradcheck) continue;
+    Tensor loss = sum(out * g);
+    ctx.synchronize();
+    t0 = now_ms();
+    loss.backward();
+    ctx.synchronize();
+    if (i >= o.warmup) bwd.push_back(now_ms() - t0);
+  }
+  nlohmann::json in = nlohmann::json::array();
+  for (const Shape& s : shapes) in.push_back(s);
+  nlohmann::json j = {{"op", c.name}, {"device", dev.str()}, {"input_shapes", in}, {"output_shape", out.shape()},
+                      {"threads", omp_get_max_threads()}, {"repeats", o.repeats}, {"forward_ms", median(fwd)}};
+  j["backward_ms"] = c.gradcheck ? nlohmann::json(median(bwd)) : nlohmann::json(nullptr);
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 Runner add_bench_command(CLI::App& app) {
@@ -434,6 +514,15 @@ Runner add_bench_command(CLI::App& app) {
   flags::timing(smoother, sm->repeats, nullptr);
   flags::threads(smoother, sm->threads);
   sm->baselines.add_options(smoother);
+  auto ob = std::make_shared<OpBenchOptions>();
+  auto* op = bench->add_subcommand("op", "one registered op (every op the tests check): forward and backward medians");
+  op->add_option("name", ob->name, "op case, such as conv2d/3x3_d2 (see --list)");
+  op->add_flag("--list", ob->list, "list every registered op case with its input shapes, then exit");
+  op->add_option("--shape", ob->shape,
+                 "shape of input 0 as N,C,H,W (or the op's rank); the other inputs follow it (conv2d: a C -> C layer)");
+  flags::device(op, ob->device);
+  flags::threads(op, ob->threads);
+  flags::timing(op, ob->repeats, &ob->warmup);
   auto sb = std::make_shared<SmoothBenchOptions>();
   auto* smooth = bench->add_subcommand(
       "smooth", "the network of `csgis smooth` (tiled, 8-bit rows) on a procedural RGB picture, no image I/O; "
@@ -444,7 +533,8 @@ Runner add_bench_command(CLI::App& app) {
   flags::tiling(smooth, sb->tile);
   flags::timing(smooth, sb->repeats, nullptr);
   flags::threads(smooth, sb->threads);
-  return [o, conv, t, ts, sm, smoother, sb, smooth]() -> int {
+  return [o, conv, t, ts, sm, smoother, sb, smooth, ob, op]() -> int {
+    if (op->parsed()) return run_op_bench(*ob);
     if (smooth->parsed()) return run_smooth_bench(*sb);
     if (conv->parsed()) return run_conv_bench(*o);
     if (ts->parsed()) return run_train_step_bench(*t);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "data/image.h"
+#include "registry/op_registry.h"
 #include "engine/device.h"
 #include "tests/tools/cli_test_util.h"
 
@@ -27,7 +28,7 @@ namespace {
 const std::vector<std::string>& all_commands() {
   static const std::vector<std::string> cmds{"train",   "smooth",        "enhance",      "eval",
                                              "tune-gf", "metrics",       "build-dataset", "bench conv2d",
-                                             "bench train-step", "bench smoother", "bench smooth"};
+                                             "bench train-step", "bench smoother", "bench smooth", "bench op"};
   return cmds;
 }
 
@@ -365,4 +366,38 @@ TEST_CASE("cli: bench smooth times the smooth path and reports ms per megapixel 
   const Run bad = csgis_run(dir, "bench smooth --weights '" + w + "' --size 80 --tile 48 --overlap 30");
   CHECK(bad.rc != 0);
   CHECK(bad.err.find("--overlap") != std::string::npos);
+}
+
+TEST_CASE("cli: bench op lists every registered case and times one at a user's shape", "[unit]") {
+  Scratch dir;
+  const Run list = csgis_run(dir, "bench op --list");
+  REQUIRE(list.rc == 0);
+  CHECK(lines(list.out) == registry::op_cases().size());
+  CHECK(list.out.find("conv2d/3x3_d2 ") != std::string::npos);
+
+  const Run conv = csgis_run(dir, "bench op conv2d/3x3_d2 --shape 1,6,11,13 --repeats 2 --warmup 1 --threads 2");
+  INFO(conv.err);
+  REQUIRE(conv.rc == 0);
+  const nlohmann::json j = nlohmann::json::parse(conv.out);
+  CHECK(j["input_shapes"] == nlohmann::json::parse("[[1,6,11,13],[6,6,3,3],[6]]"));
+  CHECK(j["output_shape"] == nlohmann::json::parse("[1,6,11,13]"));
+  CHECK(j["forward_ms"].get<double>() > 0);
+  CHECK(j["backward_ms"].get<double>() > 0);
+
+  // The default rule: element-wise ops take any rank; per-channel inputs follow dimension 1.
+  const Run relu = csgis_run(dir, "bench op relu/odd --shape 4,9 --repeats 1 --warmup 0 --device simt");
+  REQUIRE(relu.rc == 0);
+  CHECK(nlohmann::json::parse(relu.out)["input_shapes"] == nlohmann::json::parse("[[4,9]]"));
+  const Run bn = csgis_run(dir, "bench op batchnorm/train_affine --shape 2,5,4,4 --repeats 1 --warmup 0");
+  REQUIRE(bn.rc == 0);
+  CHECK(nlohmann::json::parse(bn.out)["input_shapes"] == nlohmann::json::parse("[[2,5,4,4],[5],[5]]"));
+
+  for (const std::string& bad : {std::string("bench op nosuch/op"), std::string("bench op conv2d/3x3_d2 --shape 2,x"),
+                                 std::string("bench op batchnorm/train_affine --shape 2,5")}) {
+    const Run r = csgis_run(dir, bad);
+    INFO(bad << ": " << r.err);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+  }
+  CHECK(csgis_run(dir, "bench op nosuch/op").err.find("conv2d") != std::string::npos);  // lists the families
 }

@@ -2,9 +2,9 @@
 // kernels/strides/padding, ceil_mode on and off (including a shape where ceil_mode's "last window
 // must start inside the input or left padding" rule drops a window), both count_include_pad
 // settings, adaptive down- and up-sizing.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 // Max pool needs a unique maximum in every window, far from ties, so that finite differences do
@@ -57,4 +57,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

@@ -1,9 +1,9 @@
 // Registry entries for batch_norm2d: training and eval, affine on/off, N = 1..3, odd H/W.
 // The forward mutates the running statistics, and the registry calls `fn` several times (probe,
 // CPU run, device run, every finite-difference point), so each call builds fresh running buffers.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 // [C] tensor of a + b*c on x's dtype and device: deterministic, distinct per channel.
@@ -69,4 +69,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

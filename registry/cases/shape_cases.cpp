@@ -1,7 +1,7 @@
 // Registry entries for concat, stack and pad2d.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 RegisterOps reg([](std::vector<OpCase>& c) {
@@ -32,4 +32,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 // Applies f to every value of a float64 CPU tensor (the make_input hook).
@@ -52,4 +52,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

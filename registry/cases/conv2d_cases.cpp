@@ -1,10 +1,11 @@
 // Registry entries for conv2d: every dilation the networks use (1, 2, 3 in the rHDC blocks; 6, 12,
 // 18 in DeepLabv3+'s ASPP), stride 2, 1x1, odd channel counts, with and without bias, and a small
 // two-conv network end to end (conv -> relu -> conv) so gradients are checked through a chain.
+#include "engine/error.h"
 #include "engine/ops.h"
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 OpCase conv_case(const std::string& name, Shape x, Shape w, bool bias, Conv2dParams p, double tol = 1e-4) {
@@ -14,6 +15,13 @@ OpCase conv_case(const std::string& name, Shape x, Shape w, bool bias, Conv2dPar
              return conv2d(in[0], in[1], bias ? in[2] : Tensor(), p);
            }};
   c.parity_tol = tol;
+  // A user shape N,C,H,W: a square layer C -> C with this case's kernel and parameters.
+  c.shapes_for = [w, bias](const Shape& u) {
+    CSGIS_CHECK(u.size() == 4, "conv2d cases take --shape N,C,H,W");
+    std::vector<Shape> s{u, {u[1], u[1], w[2], w[3]}};
+    if (bias) s.push_back({u[1]});
+    return s;
+  };
   return c;
 }
 
@@ -45,4 +53,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

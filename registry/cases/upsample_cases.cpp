@@ -1,9 +1,9 @@
 // Registry entries for upsample_bilinear2d: up-, down- and mixed resizing with both align_corners
 // settings, single-pixel inputs and outputs (align_corners' scale is 0 there), the identity size
 // and a 4x upsampling as in DeepLabv3+'s decoder.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 OpCase bilinear(std::string name, Shape s, int64_t oh, int64_t ow, bool ac) {
@@ -24,4 +24,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

@@ -1,8 +1,8 @@
 // Registry entries for the Gram op: one tile, channels across two 32-wide tiles (the mirrored
 // lower triangle), and K long enough to be split across blocks (kernels/cpu/gram.h GramPlan).
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 RegisterOps reg([](std::vector<OpCase>& c) {
@@ -14,4 +14,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

@@ -1,7 +1,7 @@
 // Registry entries for the binary elementwise ops and reductions.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 Tensor away_from_zero(int, const Tensor& t) {
@@ -37,4 +37,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

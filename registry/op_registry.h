@@ -1,6 +1,7 @@
 // The op registry that drives the tests and the benchmarks: registering an OpCase gives the op a
 // double-precision finite-difference gradient check, a CPU-vs-emulated-CUDA parity test (forward
-// and backward), a CPU-vs-real-CUDA parity test when a GPU is present, and a benchmark entry.
+// and backward), a CPU-vs-real-CUDA parity test when a GPU is present, a benchmark entry
+// (bench/bench_ops.cpp) and a `csgis bench op NAME` entry in the driver.
 #pragma once
 #include <functional>
 #include <string>
@@ -10,7 +11,7 @@
 #include "engine/ops.h"
 #include "engine/tensor.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 
 struct OpCase {
   std::string name;                 // "family/variant", unique
@@ -24,6 +25,9 @@ struct OpCase {
   double grad_tol = 1e-5;           // |analytic - numeric| <= grad_tol * max(1, |numeric|)
   bool gradcheck = true;
   bool simt = true;                 // small enough to run through the SIMT emulator
+  // Optional: the input shapes for a user's shape (`csgis bench op NAME --shape ...`, the shape of
+  // input 0). Without it, case_shapes applies the default rule below.
+  std::function<std::vector<Shape>(const Shape& user)> shapes_for;
 };
 
 std::vector<OpCase>& op_cases();
@@ -32,7 +36,18 @@ struct RegisterOps {
   explicit RegisterOps(std::function<void(std::vector<OpCase>&)> add) { add(op_cases()); }
 };
 
-// Inputs of a case as float64 CPU tensors from a seeded generator.
-std::vector<Tensor> make_case_inputs(const OpCase& c, uint64_t seed);
+// Inputs of a case as float64 CPU tensors from a seeded generator (at the case's own shapes, or at
+// `shapes` when given).
+std::vector<Tensor> make_case_inputs(const OpCase& c, uint64_t seed, const std::vector<Shape>& shapes = {});
 
-}  // namespace csgis::testing
+// The case's input shapes scaled to `user` (the shape of input 0): shapes_for when the case has
+// one; otherwise every input shaped like input 0 takes `user` (of any rank when all inputs are
+// shaped alike), every 1-D input as long as input 0's channel dimension (dimension 1) takes user[1],
+// and the others keep their shapes. Throws csgis::Error when `user` has another rank than input 0
+// and the inputs differ.
+std::vector<Shape> case_shapes(const OpCase& c, const Shape& user);
+
+// The case named `name`, or a csgis::Error naming it and listing the families that exist.
+const OpCase& find_case(const std::string& name);
+
+}  // namespace csgis::registry

@@ -1,9 +1,9 @@
 // Registry entries for matmul / bmm: odd sizes, every transpose combination, transposed and
 // column-sliced views (read in place through gemm's flags and leading dimension), and a product
 // spanning several 64x64 tiles with ragged edges for the tiled SIMT kernel.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 RegisterOps reg([](std::vector<OpCase>& c) {
@@ -43,4 +43,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

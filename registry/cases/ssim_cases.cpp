@@ -1,8 +1,8 @@
 // Registry entries for the fused SSIM op: both conventions, sizes below one 32 x 16 tile, sizes
 // that span several tiles in both directions, and a constant second input (no dy).
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 // Image-like values: mostly inside [0, 1], where C1 and C2 are calibrated.
@@ -28,4 +28,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

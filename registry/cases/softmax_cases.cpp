@@ -1,7 +1,7 @@
 // Registry entries for softmax and log_softmax.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 RegisterOps reg([](std::vector<OpCase>& c) {
@@ -26,4 +26,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry

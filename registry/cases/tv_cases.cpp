@@ -1,8 +1,8 @@
 // Registry entries for the masked wrap-around TV op. The mask (input 1) is a constant: binary
 // like 1 - E_gt, or soft; broadcast over channels, over the batch, or absent.
-#include "tests/op_registry.h"
+#include "registry/op_registry.h"
 
-namespace csgis::testing {
+namespace csgis::registry {
 namespace {
 
 Tensor binary_mask(int index, const Tensor& t) {
@@ -29,4 +29,4 @@ RegisterOps reg([](std::vector<OpCase>& c) {
 });
 
 }  // namespace
-}  // namespace csgis::testing
+}  // namespace csgis::registry
