@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs a built tree into a scratch prefix and builds the examples/ consumers against it, as an
+# embedding program would (find_package(csgis 0.2)): the installed package must be complete, carry
+# no path of this build tree, and let a consumer compile with -Werror -pedantic.
+#   tools/test-install.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "${1:?usage: tools/test-install.sh BUILD_DIR}" && pwd)
+cd "$(dirname "$0")/.."
+src=$(pwd)
+prefix="$build/install-check"
+rm -rf "$prefix" "$build/example-smooth_image"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+if grep -rl -e "$src" -e "$build" "$prefix/lib/cmake" "$prefix/include" >/dev/null 2>&1; then
+  echo "installed files name paths of the build machine:"; grep -rn -e "$src" -e "$build" "$prefix/lib/cmake" "$prefix/include" | head
+  exit 1
+fi
+cmake -S examples/smooth_image -B "$build/example-smooth_image" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$prefix" >"$build/example-smooth_image.log" 2>&1 || { cat "$build/example-smooth_image.log"; exit 1; }
+cmake --build "$build/example-smooth_image" >>"$build/example-smooth_image.log" 2>&1 || { cat "$build/example-smooth_image.log"; exit 1; }
+out="$build/example-smooth_image/smoothed.png"
+rm -f "$out"
+"$build/example-smooth_image/smooth_image" weights/jess-real.safetensors examples/photo_dog.png "$out"
+test -s "$out"
+echo "installed package: $(du -sh "$prefix/lib" | cut -f1) of libraries; smooth_image built and ran"
