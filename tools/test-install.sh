@@ -21,4 +21,12 @@ out="$build/example-smooth_image/smoothed.png"
 rm -f "$out"
 "$build/example-smooth_image/smooth_image" weights/jess-real.safetensors examples/photo_dog.png "$out"
 test -s "$out"
+# The C API's shared library: only csgis_* exported, versioned soname, and usable from Python's ctypes.
+lib="$prefix/lib/libcsgis_c.so"
+exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" {print $3}' | grep -v '^csgis_' || true)
+if [ -n "$exported" ]; then echo "libcsgis_c.so exports more than the C API:"; echo "$exported" | head; exit 1; fi
+objdump -p "$lib" | grep -q "SONAME.*libcsgis_c.so.0.2" || { echo "libcsgis_c.so: no versioned soname"; exit 1; }
+if command -v python3 >/dev/null; then
+  OMP_NUM_THREADS=2 python3 examples/python/smooth_ctypes.py --lib "$lib" --weights weights/jess-real.safetensors --size 64
+fi
 echo "installed package: $(du -sh "$prefix/lib" | cut -f1) of libraries; smooth_image built and ran"
