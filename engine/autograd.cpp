@@ -66,13 +66,17 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t) {
   return acc;
 }
 
-void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward) {
+void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward,
+            const std::optional<std::vector<Tensor>>& saved) {
   auto node = std::make_shared<FunctionNode>(name, std::move(backward));
   node->next.reserve(inputs.size());
   for (const auto& in : inputs) {
     node->next.push_back(gradient_edge(in));
     node->input_shapes.push_back(in.defined() ? in.shape() : Shape{});
   }
+  for (const Tensor& t : saved ? *saved : inputs)
+    if (t.defined() && t.impl()->storage)
+      node->saved_versions.push_back({t.impl()->storage, t.impl()->storage->version(), t.shape()});
   output.impl()->grad_fn = node;
   output.impl()->requires_grad = true;
   Context& ctx = current_context();
@@ -137,6 +141,12 @@ void run_backward(const Tensor& root, const Tensor& grad_in) {
     std::shared_ptr<Node> node = ready.top();
     ready.pop();
     const auto t_node = std::chrono::steady_clock::now();
+    for (const Node::SavedVersion& sv : node->saved_versions)
+      if (auto st = sv.storage.lock())
+        CSGIS_CHECK(st->version() == sv.version, "backward of ", node->name(), ": a tensor it needs (shape ",
+                    shape_str(sv.shape), ") was modified in place after the forward pass (version ", sv.version,
+                    " -> ", st->version(), "; an optimizer step, copy_ or fill_ between forward and backward?); ",
+                    "its gradient would be wrong: run the forward pass again after modifying it");
     Tensor g = std::move(grads[node.get()]);
     grads.erase(node.get());
     std::vector<Tensor> input_grads = node->apply(g);

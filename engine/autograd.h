@@ -10,6 +10,7 @@
 // Convention (see docs/architecture.md): backward rules return fresh gradient tensors; leaves
 // accumulate (+=) into .grad; no op writes into a tensor that autograd saved.
 #pragma once
+#include <optional>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -37,6 +38,15 @@ class Node {
   // input's shape, which the engine checks every returned gradient against.
   std::vector<std::shared_ptr<Node>> next;
   std::vector<Shape> input_shapes;
+  // What the backward reads, with each storage's version when the forward ran: a tensor written in
+  // place in between (an optimizer step, copy_, fill_) would give a wrong gradient, so backward
+  // refuses it. Weak: a storage nobody holds any more cannot be read by the backward either.
+  struct SavedVersion {
+    std::weak_ptr<Storage> storage;
+    uint64_t version;
+    Shape shape;
+  };
+  std::vector<SavedVersion> saved_versions;
 
  private:
   friend void run_backward(const Tensor&, const Tensor&);
@@ -86,7 +96,10 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Attaches `backward` to `output` as its producer, with edges to the inputs that need grad.
 // Call only when needs_grad(inputs) is true. `output` is marked requires_grad.
-void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward);
+// `saved`: the tensors the backward closure reads (their versions are checked before it runs);
+// by default the inputs. Ops whose backward reads none of them (add, views, copies) pass {}.
+void record(Tensor& output, const char* name, const std::vector<Tensor>& inputs, BackwardFn backward,
+            const std::optional<std::vector<Tensor>>& saved = std::nullopt);
 
 // The node that delivers gradients to `t` (its grad_fn, or its leaf accumulator); null when `t`
 // does not require grad.

@@ -253,7 +253,18 @@ double Tensor::item() const {
 }
 
 // ---------------------------------------------------------------- copies
+namespace {
+// Bumps the written tensor's storage version on every way out of an in-place write.
+struct VersionBump {
+  const Tensor& t;
+  ~VersionBump() {
+    if (t.defined() && t.impl()->storage) t.impl()->storage->bump_version();
+  }
+};
+}  // namespace
+
 Tensor& Tensor::copy_(const Tensor& src) {
+  const VersionBump bump{*this};
   CSGIS_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
               " does not match destination shape ", shape_str(shape()));
   CSGIS_CHECK(!(autograd::grad_enabled() && requires_grad()),
@@ -293,6 +304,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 
 Tensor& Tensor::fill_(double value) {
+  const VersionBump bump{*this};
   const Device d = device();
   if (numel() == 0) return *this;
   if (!is_contiguous()) return copy_(Tensor::full(shape(), value, dtype(), d));
@@ -323,7 +335,7 @@ Tensor Tensor::to(Device d) const {
     const Device src = device();
     autograd::record(out, "ToDevice", {*this}, [src](const Tensor& g) -> std::vector<Tensor> {
       return {g.to(src)};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }
@@ -340,7 +352,7 @@ Tensor Tensor::to(DType t) const {
     const DType src = dtype();
     autograd::record(out, "ToDType", {*this}, [src](const Tensor& g) -> std::vector<Tensor> {
       return {g.to(src)};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }
@@ -357,7 +369,7 @@ Tensor Tensor::clone() const {
     out.copy_(*this);
   }
   if (autograd::needs_grad({*this}))
-    autograd::record(out, "Clone", {*this}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; });
+    autograd::record(out, "Clone", {*this}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; }, std::vector<Tensor>{});
   return out;
 }
 

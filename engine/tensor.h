@@ -3,6 +3,7 @@
 // permute, slice, transpose) share storage. Kernels read any strides through the strided copy, but
 // most ops ask for contiguous inputs and call contiguous() (a no-op when already so).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -41,8 +42,13 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+  // Bumped by every in-place write through the engine (copy_, fill_, optimizer steps), shared by
+  // all views of the storage: autograd compares it with the value a backward saw at forward time.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
+  std::atomic<uint64_t> version_{0};
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
@@ -121,7 +127,7 @@ class Tensor {
   Tensor contiguous() const;
   Tensor clone() const;
   // Copies src (same shape, any strides/device/dtype conversion that `to` supports) into this view.
-  Tensor& copy_(const Tensor& src);
+  Tensor& copy_(const Tensor& src);  // in-place writes bump the storage's version (autograd checks it)
   Tensor& fill_(double value);
   Tensor& zero_() { return fill_(0.0); }
 

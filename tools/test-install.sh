@@ -23,9 +23,11 @@ rm -f "$out"
 test -s "$out"
 # The C API's shared library: only csgis_* exported, versioned soname, and usable from Python's ctypes.
 lib="$prefix/lib/libcsgis_c.so"
-exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" {print $3}' | grep -v '^csgis_' || true)
+exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" && $3 !~ /^csgis_/ {print $3}')
 if [ -n "$exported" ]; then echo "libcsgis_c.so exports more than the C API:"; echo "$exported" | head; exit 1; fi
-objdump -p "$lib" | grep -q "SONAME.*libcsgis_c.so.0.2" || { echo "libcsgis_c.so: no versioned soname"; exit 1; }
+# (the output is read whole first: `grep -q` on a pipe may end objdump early, which pipefail counts)
+soname=$(objdump -p "$lib" | awk '$1 == "SONAME" {print $2}')
+[ "$soname" = "libcsgis_c.so.0.2" ] || { echo "libcsgis_c.so: soname '$soname', expected libcsgis_c.so.0.2"; exit 1; }
 if command -v python3 >/dev/null; then
   OMP_NUM_THREADS=2 python3 examples/python/smooth_ctypes.py --lib "$lib" --weights weights/jess-real.safetensors --size 64
 fi

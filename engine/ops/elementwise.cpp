@@ -58,7 +58,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
     const Shape sa = a.shape(), sb = b.shape();
     autograd::record(out, "Add", {a, b}, [sa, sb](const Tensor& g) -> std::vector<Tensor> {
       return {sum_to(g, sa), sum_to(g, sb)};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }
@@ -70,7 +70,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
     const bool need_b = b.requires_grad();
     autograd::record(out, "Sub", {a, b}, [sa, sb, need_b](const Tensor& g) -> std::vector<Tensor> {
       return {sum_to(g, sa), need_b ? sum_to(-g, sb) : Tensor()};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }
@@ -113,7 +113,7 @@ Tensor expand(const Tensor& t, const Shape& shape) {
   Tensor out(impl);
   if (autograd::needs_grad({t})) {
     const Shape in = t.shape();
-    autograd::record(out, "Expand", {t}, [in](const Tensor& g) -> std::vector<Tensor> { return {sum_to(g, in)}; });
+    autograd::record(out, "Expand", {t}, [in](const Tensor& g) -> std::vector<Tensor> { return {sum_to(g, in)}; }, std::vector<Tensor>{});
   }
   return out;
 }

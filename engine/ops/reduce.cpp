@@ -69,7 +69,7 @@ Tensor sum(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
     const Shape in = x.shape(), keep = p.keep_shape;
     autograd::record(out, "Sum", {x}, [in, keep](const Tensor& g) -> std::vector<Tensor> {
       return {expand(g.reshape(keep), in).contiguous()};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }

@@ -63,7 +63,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
       for (size_t k = 0; k < starts.size(); ++k)
         if (need[k]) grads[k] = g.slice(d, starts[k], starts[k] + lengths[k]).contiguous();
       return grads;
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }
@@ -134,7 +134,7 @@ Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t 
         CSGIS_GPU_CALL(dy.device(), pad2d_backward, dy.data<float>(), dx.data<float>(), planes, h, w, spec);
       }
       return {dx};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }

@@ -61,9 +61,11 @@ Tensor unary_op(UnaryOp op, const Tensor& x, const char* name, Params p = {}) {
       case UnarySaved::Output: saved = y.detach(); break;
       case UnarySaved::None: break;
     }
-    autograd::record(y, name, {x}, [op, saved, p, name](const Tensor& g) -> std::vector<Tensor> {
-      return {run_backward(op, saved, g, p, name)};
-    });
+    autograd::record(
+        y, name, {x}, [op, saved, p, name](const Tensor& g) -> std::vector<Tensor> {
+          return {run_backward(op, saved, g, p, name)};
+        },
+        std::vector<Tensor>{saved});
   }
   return y;
 }

@@ -51,7 +51,7 @@ Tensor Tensor::view(const Shape& new_shape) const {
     Shape in_shape = shape();
     autograd::record(out, "View", {*this}, [in_shape](const Tensor& g) -> std::vector<Tensor> {
       return {g.reshape(in_shape)};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }
@@ -77,7 +77,7 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   if (autograd::needs_grad({*this})) {
     autograd::record(out, "Permute", {*this}, [inverse](const Tensor& g) -> std::vector<Tensor> {
       return {g.permute(inverse)};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }
@@ -107,7 +107,7 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
       Tensor gi = Tensor::zeros(in_shape, g.dtype(), g.device());
       gi.slice(d, start, end, step).copy_(g);
       return {gi};
-    });
+    }, std::vector<Tensor>{});
   }
   return out;
 }

@@ -51,6 +51,7 @@ void Optimizer::step() {
     // Module::to() keeps parameters contiguous; a reassigned view would not be.
     CSGIS_CHECK(p.is_contiguous(), "optimizer: parameter ", i, " is no longer contiguous");
     update(i, p, g.contiguous(), ++param_steps_[i]);
+    p.impl()->storage->bump_version();  // written in place: a pending backward that reads p must refuse
   }
 }
 

@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include "engine/autograd.h"
+#include "engine/generator.h"
 #include "engine/ops.h"
+#include "engine/optim/optimizer.h"
 
 using namespace csgis;
 
@@ -95,4 +97,44 @@ TEST_CASE("autograd: gradients flow through views and device moves", "[unit]") {
   sum(y * y).backward();
   CHECK(x.grad().device() == Device::cpu());
   CHECK(x.grad().to_vector<float>() == std::vector<float>{0, 4, 6, 0, 10, 12});
+}
+
+TEST_CASE("autograd: a tensor the backward needs, modified in place after the forward, is refused", "[unit]") {
+  Generator gen(11);
+  Tensor x = Tensor::randn({1, 2, 5, 6}, &gen).set_requires_grad(true);
+  Tensor w = Tensor::randn({3, 2, 3, 3}, &gen).set_requires_grad(true);
+  optim::Adam opt({w}, 0.1);
+
+  // The usual order works: forward, backward, step, forward again.
+  sum(conv2d(x, w, Tensor(), Conv2dParams::same(3))).backward();
+  opt.step();
+  Tensor loss = sum(conv2d(x, w, Tensor(), Conv2dParams::same(3)));
+  opt.step();  // w changes while the graph above still needs the old w
+  CHECK_THROWS_WITH(loss.backward(), Catch::Contains("backward of Conv2d") && Catch::Contains("modified in place") &&
+                                         Catch::Contains("[3, 2, 3, 3]"));
+
+  // copy_/fill_ count as in-place writes too, through any view of the storage.
+  Tensor a = Tensor::randn({4}, &gen).set_requires_grad(true);
+  Tensor b = Tensor::randn({4}, &gen);
+  Tensor prod = sum(a * b);
+  b.slice(0, 1, 3).fill_(2.0);
+  CHECK_THROWS_WITH(prod.backward(), Catch::Contains("backward of Mul"));
+
+  // An op whose backward reads nothing of its inputs does not mind.
+  Tensor c = Tensor::randn({4}, &gen).set_requires_grad(true);
+  Tensor d = Tensor::randn({4}, &gen);
+  Tensor total = sum(c + d);
+  d.fill_(5.0);
+  total.backward();
+  CHECK(c.grad().to_vector<float>() == std::vector<float>(4, 1.f));
+
+  // A saved output (exp keeps its result for the backward) is checked as well.
+  Tensor e = Tensor::randn({3}, &gen).set_requires_grad(true);
+  Tensor y = exp(e);
+  Tensor s = sum(y);  // Sum reads nothing saved: the check that fires is Exp's
+  {
+    autograd::NoGradGuard no_grad;
+    y.fill_(0.0);
+  }
+  CHECK_THROWS_WITH(s.backward(), Catch::Contains("backward of Exp"));
 }
