@@ -8,15 +8,20 @@ build=$(cd "${1:?usage: tools/test-install.sh BUILD_DIR}" && pwd)
 cd "$(dirname "$0")/.."
 src=$(pwd)
 prefix="$build/install-check"
-rm -rf "$prefix" "$build/example-smooth_image"
+rm -rf "$prefix" "$build"/example-*
 cmake --install "$build" --prefix "$prefix" >/dev/null
 if grep -rl -e "$src" -e "$build" "$prefix/lib/cmake" "$prefix/include" >/dev/null 2>&1; then
   echo "installed files name paths of the build machine:"; grep -rn -e "$src" -e "$build" "$prefix/lib/cmake" "$prefix/include" | head
   exit 1
 fi
-cmake -S examples/smooth_image -B "$build/example-smooth_image" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix" >"$build/example-smooth_image.log" 2>&1 || { cat "$build/example-smooth_image.log"; exit 1; }
-cmake --build "$build/example-smooth_image" >>"$build/example-smooth_image.log" 2>&1 || { cat "$build/example-smooth_image.log"; exit 1; }
+for ex in smooth_image custom_op train_tiny; do
+  log="$build/example-$ex.log"
+  cmake -S "examples/$ex" -B "$build/example-$ex" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$prefix" >"$log" 2>&1 || { cat "$log"; exit 1; }
+  cmake --build "$build/example-$ex" >>"$log" 2>&1 || { cat "$log"; exit 1; }
+done
+"$build/example-custom_op/custom_op"
+"$build/example-train_tiny/train_tiny" | tail -1
 out="$build/example-smooth_image/smoothed.png"
 rm -f "$out"
 "$build/example-smooth_image/smooth_image" weights/jess-real.safetensors examples/photo_dog.png "$out"
@@ -31,4 +36,4 @@ soname=$(objdump -p "$lib" | awk '$1 == "SONAME" {print $2}')
 if command -v python3 >/dev/null; then
   OMP_NUM_THREADS=2 python3 examples/python/smooth_ctypes.py --lib "$lib" --weights weights/jess-real.safetensors --size 64
 fi
-echo "installed package: $(du -sh "$prefix/lib" | cut -f1) of libraries; smooth_image built and ran"
+echo "installed package: $(du -sh "$prefix/lib" | cut -f1) of libraries; smooth_image, custom_op and train_tiny built against it and ran"
