@@ -34,8 +34,15 @@ class Context {
 
   Generator& generator() { return generator_; }
 
-  // Run-time switch: convolutions on CUDA use cuDNN instead of our implicit-GEMM kernels.
+  // Run-time switches, read by the ops when they run (so two contexts on two threads may differ):
+  // convolutions on CUDA use cuDNN instead of our implicit-GEMM kernels;
   bool use_cudnn = false;
+  // matmul/bmm on CUDA use cuBLAS (else the hand-written tiled kernel);
+  bool use_cublas = true;
+  // float convolutions on the CPU may use the AVX2/FMA micro-kernels (else the portable loops),
+  // and Winograd F(2x2, 3x3) for 3x3 stride-1 layers (off: not faster here yet, docs/perf.md).
+  bool cpu_conv_simd = true;
+  bool cpu_conv_winograd = false;
   // When set, ops report their forward and backward times to it (engine/profiler.h). Not owned.
   OpProfile* profile = nullptr;
 

@@ -20,7 +20,6 @@
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
 #include "engine/profiler.h"
-#include "kernels/cpu/conv2d.h"
 #include "losses/total.h"
 #include "models/jess.h"
 #include "tools/baselines.h"
@@ -59,7 +58,7 @@ int run_conv_bench(const ConvBenchOptions& o) {
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   ctx.use_cudnn = o.cudnn;
-  cpu::conv2d_set_winograd_enabled(o.winograd);
+  ctx.cpu_conv_winograd = o.winograd;
   Generator gen(1);
   Tensor x = Tensor::randn({o.batch, o.channels, o.size, o.size}, &gen, DType::F32, dev).set_requires_grad(true);
   Tensor w = (Tensor::randn({o.channels, o.channels, o.kernel, o.kernel}, &gen, DType::F32, dev) * 0.05)
@@ -148,7 +147,7 @@ nlohmann::json report_profile(const OpProfile& prof, const std::vector<double>& 
 // SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
 int run_train_step_bench(const TrainStepOptions& o) {
   flags::apply_threads(o.threads);
-  cpu::conv2d_set_winograd_enabled(o.winograd);
+  current_context().cpu_conv_winograd = o.winograd;
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   models::JessConfig mc;

@@ -72,11 +72,14 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, con
   const Tensor b = has_bias ? bias_in.contiguous() : Tensor();
   const Device dev = x.device();
   Tensor y = Tensor::empty({s.N, s.K, s.P, s.Q}, x.dtype(), dev);
+  // The context's CPU switches as the forward ran; the backward uses the same.
+  const Context& ctx = current_context();
+  const cpu::Conv2dCpuOptions cpu_opt{ctx.cpu_conv_simd, ctx.cpu_conv_winograd};
 
   if (dev.is_cpu()) {
     dispatch_float(x.dtype(), [&](auto zero) {
       using T = decltype(zero);
-      cpu::conv2d_forward<T>(s, x.data<T>(), w.data<T>(), has_bias ? b.data<T>() : nullptr, y.data<T>());
+      cpu::conv2d_forward<T>(s, x.data<T>(), w.data<T>(), has_bias ? b.data<T>() : nullptr, y.data<T>(), cpu_opt);
     });
   } else if (use_cudnn(dev)) {
     check_gpu_dtype(x, "conv2d");
@@ -92,7 +95,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, con
     const bool need_x = x_in.requires_grad(), need_w = w_in.requires_grad();
     const bool need_b = has_bias && bias_in.requires_grad();
     autograd::record(y, "Conv2d", {x_in, w_in, bias_in},
-                     [s, x, w, need_x, need_w, need_b](const Tensor& g_in) -> std::vector<Tensor> {
+                     [s, x, w, need_x, need_w, need_b, cpu_opt](const Tensor& g_in) -> std::vector<Tensor> {
       const Tensor g = g_in.contiguous();
       const Device d = g.device();
       Tensor gx, gw, gb;
@@ -102,8 +105,8 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, con
       if (d.is_cpu()) {
         dispatch_float(g.dtype(), [&](auto zero) {
           using T = decltype(zero);
-          if (need_x) cpu::conv2d_backward_input<T>(s, g.data<T>(), w.data<T>(), gx.data<T>());
-          if (need_w) cpu::conv2d_backward_weight<T>(s, x.data<T>(), g.data<T>(), gw.data<T>());
+          if (need_x) cpu::conv2d_backward_input<T>(s, g.data<T>(), w.data<T>(), gx.data<T>(), cpu_opt);
+          if (need_w) cpu::conv2d_backward_weight<T>(s, x.data<T>(), g.data<T>(), gw.data<T>(), cpu_opt);
           if (need_b) cpu::conv2d_backward_bias<T>(s, g.data<T>(), gb.data<T>());
         });
       } else if (use_cudnn(d)) {

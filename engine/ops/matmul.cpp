@@ -15,7 +15,6 @@
 namespace csgis {
 
 namespace {
-std::atomic<bool> g_use_cublas{true};
 
 // How gemm reads one operand: `data` holds the elements (the input itself or a contiguous copy),
 // stored row-major with leading dimension `ld`; `trans` is the gemm flag (the caller's flag,
@@ -63,7 +62,7 @@ void run_gemm(int64_t batch, int64_t M, int64_t N, int64_t K, const Operand& a, 
   }
   check_gpu_dtype(out, "matmul");
 #if CSGIS_HAS_CUDA
-  if (dev.is_cuda() && g_use_cublas.load(std::memory_order_relaxed)) {
+  if (dev.is_cuda() && current_context().use_cublas) {
     cuda::gemm_batched_cublas(current_context().cublas_handle(), a.trans, b.trans, batch, M, N, K,
                               a.data.data<float>(), a.ld, a.batch_stride, b.data.data<float>(), b.ld,
                               b.batch_stride, out.data<float>(), ldc, stride_c, current_stream(dev));
@@ -126,7 +125,5 @@ Tensor bmm(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   return gemm_op(a, b, trans_a, trans_b, true);
 }
 
-void set_matmul_use_cublas(bool use) { g_use_cublas.store(use, std::memory_order_relaxed); }
-bool matmul_use_cublas() { return g_use_cublas.load(std::memory_order_relaxed); }
 
 }  // namespace csgis

@@ -17,11 +17,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 // the transposes apply to the last two dims of every batch entry.
 Tensor bmm(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 
-// Run-time switch for CUDA tensors: true (the default) uses cuBLAS, false uses the tiled SGEMM
-// kernel (for comparison and benchmarks). Process-wide (an atomic, read at every call), because
-// cuBLAS-vs-kernel is a property of the experiment rather than of one thread's context. The SIMT
-// device always uses the tiled kernel and the CPU always uses OpenBLAS.
-void set_matmul_use_cublas(bool use);
-bool matmul_use_cublas();
+// On CUDA tensors the current Context's `use_cublas` (default true) picks cuBLAS over the tiled
+// SGEMM kernel (for comparison and benchmarks). The SIMT device always uses the tiled kernel and
+// the CPU always uses OpenBLAS.
 
 }  // namespace csgis

@@ -36,8 +36,6 @@ namespace {
 
 using namespace conv_tiles;  // the micro-tiles and their sizes
 
-std::atomic<bool> g_simd_enabled{true};
-std::atomic<bool> g_winograd_enabled{false};  // opt-in: not faster here yet (docs/perf.md)
 
 constexpr int kRowsPerChunk = 16;  // weight-gradient row block: dy block (4 ch) stays in L1
 constexpr int64_t kBandRows = 8;  // forward: output rows per work item (see conv_core)
@@ -46,10 +44,10 @@ constexpr int64_t kBandRows = 8;  // forward: output rows per work item (see con
 constexpr int64_t kGatherBytes = int64_t(8) << 20;
 
 template <typename T>
-bool simd_path() {  // the AVX2/FMA micro-kernels: float only, CPU checked once at run time
+bool simd_path(const Conv2dCpuOptions& opt) {  // the AVX2/FMA micro-kernels: float only, CPU checked once
 #if CSGIS_X86
   static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if constexpr (std::is_same_v<T, float>) return ok && g_simd_enabled.load(std::memory_order_relaxed);
+  if constexpr (std::is_same_v<T, float>) return ok && opt.simd;
 #endif
   return false;
 }
@@ -159,19 +157,19 @@ void pack_weights(const T* w, int64_t K, int64_t J, T* wp) {
 // input never leaves L2 whatever the image size; then, per output row, the micro-tiles walk the
 // pixels with the channel blocks innermost, so a tile's G slice is re-read from L1.
 template <typename T>
-void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y) {
+void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const Conv2dCpuOptions& opt) {
   if constexpr (std::is_same_v<T, float>) {
     // 3x3 stride-1 passes (also backward-input of a stride-1 layer) go through Winograd F(2x2, 3x3).
     const Winograd3x3 wg{g.N, g.C, g.Hs, g.Ws, g.K, g.P, g.Q, g.dh, g.dw, g.plo_h, g.plo_w};
-    if (g.R == 3 && g.S == 3 && g.sh == 1 && g.sw == 1 && g.up_h == 1 && g.up_w == 1 && simd_path<T>() &&
-        g_winograd_enabled.load(std::memory_order_relaxed) && winograd3x3_suits(wg))
+    if (g.R == 3 && g.S == 3 && g.sh == 1 && g.sw == 1 && g.up_h == 1 && g.up_w == 1 && simd_path<T>(opt) &&
+        opt.winograd && winograd3x3_suits(wg))
       return winograd3x3_forward(wg, X, W, bias, Y);
   }
   const Layout L = make_layout(g);
   const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
   T* wp = scratch<T, 1>(size_t(kb_count * J * kMR));
   pack_weights(W, g.K, J, wp);
-  const bool simd = simd_path<T>();
+  const bool simd = simd_path<T>(opt);
   const int64_t bands = (g.P + kBandRows - 1) / kBandRows;
   const int64_t band_h = (kBandRows - 1) * g.sh + (g.R - 1) * g.dh + 1;  // V rows one band reads
 #pragma omp parallel
@@ -204,16 +202,14 @@ Geo forward_geo(const Conv2dShape& s) {
 
 }  // namespace
 
-void conv2d_set_simd_enabled(bool enabled) { g_simd_enabled.store(enabled); }
-void conv2d_set_winograd_enabled(bool enabled) { g_winograd_enabled.store(enabled); }
 
 template <typename T>
-void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y) {
-  conv_core(forward_geo(s), x, w, bias, y);
+void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, const Conv2dCpuOptions& opt) {
+  conv_core(forward_geo(s), x, w, bias, y, opt);
 }
 
 template <typename T>
-void conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx) {
+void conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx, const Conv2dCpuOptions& opt) {
   // dx is a stride-1 conv of dy (zero-inserted by the stride, padded by (R-1)*dil - pad, which
   // may be negative: the gather then just starts inside dy) with flipped, CK-transposed weights.
   // For stride > 1 this wastes the inserted zeros' FLOPs (stride_h*stride_w x), acceptable for
@@ -226,11 +222,11 @@ void conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx)
   for (int64_t k = 0; k < s.K; ++k)
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t rs = 0; rs < RS; ++rs) wt[(c * s.K + k) * RS + (RS - 1 - rs)] = w[(k * s.C + c) * RS + rs];
-  conv_core(g, dy, wt, static_cast<const T*>(nullptr), dx);
+  conv_core(g, dy, wt, static_cast<const T*>(nullptr), dx, opt);
 }
 
 template <typename T>
-void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw) {
+void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw, const Conv2dCpuOptions& opt) {
   const Geo g = forward_geo(s);
   const Layout L = make_layout(g);
   const int64_t J = s.C * s.R * s.S, kb_count = (s.K + kWMR - 1) / kWMR;
@@ -239,7 +235,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw
   T* G = scratch<T, 0>(size_t(group * L.img));
   T* part = scratch<T, 3>(size_t(nth) * size_t(s.K * J));  // one dw partial per thread
   std::fill(part, part + size_t(nth) * size_t(s.K * J), T(0));
-  const bool simd = simd_path<T>();
+  const bool simd = simd_path<T>(opt);
   for (int64_t n0 = 0; n0 < s.N; n0 += group) {
     const int64_t nn = std::min(group, s.N - n0), rows = nn * s.P;
     build_gather(g, L, x, G, n0, nn);
@@ -294,9 +290,9 @@ void conv2d_backward_bias(const Conv2dShape& s, const T* dy, T* db) {
 }
 
 #define CSGIS_CONV2D_INSTANTIATE(T)                                                                           \
-  template void conv2d_forward<T>(const Conv2dShape&, const T*, const T*, const T*, T*);                      \
-  template void conv2d_backward_input<T>(const Conv2dShape&, const T*, const T*, T*);                         \
-  template void conv2d_backward_weight<T>(const Conv2dShape&, const T*, const T*, T*);                        \
+  template void conv2d_forward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, const Conv2dCpuOptions&); \
+  template void conv2d_backward_input<T>(const Conv2dShape&, const T*, const T*, T*, const Conv2dCpuOptions&);    \
+  template void conv2d_backward_weight<T>(const Conv2dShape&, const T*, const T*, T*, const Conv2dCpuOptions&);   \
   template void conv2d_backward_bias<T>(const Conv2dShape&, const T*, T*);
 CSGIS_CONV2D_INSTANTIATE(float)
 CSGIS_CONV2D_INSTANTIATE(double)

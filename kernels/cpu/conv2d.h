@@ -10,31 +10,30 @@
 
 namespace csgis::cpu {
 
+// Which float code paths the kernels may take. The engine passes its Context's switches
+// (Context::cpu_conv_simd, Context::cpu_conv_winograd); tests pass them directly.
+struct Conv2dCpuOptions {
+  bool simd = true;       // the AVX2/FMA micro-kernels when the CPU has them (false: portable loops)
+  bool winograd = false;  // 3x3 stride-1 passes with >= 16 channels through Winograd F(2x2, 3x3)
+};
+
 // y[n,k,p,q] = bias[k] + sum_{c,r,s} w[k,c,r,s] * x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]
 // (out-of-range x reads are zero). bias may be nullptr. y is overwritten.
 template <typename T>
-void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y);
+void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y,
+                    const Conv2dCpuOptions& opt = {});
 
 // dx = d(sum y*dy)/dx: dx[n,c,h,w] = sum over (k,r,s,p,q) hitting (h,w) of w[k,c,r,s]*dy[n,k,p,q].
 // dx is overwritten.
 template <typename T>
-void conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx);
+void conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx, const Conv2dCpuOptions& opt = {});
 
 // dw[k,c,r,s] = sum_{n,p,q} dy[n,k,p,q] * x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]. dw is overwritten.
 template <typename T>
-void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw);
+void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw, const Conv2dCpuOptions& opt = {});
 
 // db[k] = sum_{n,p,q} dy[n,k,p,q]. db is overwritten.
 template <typename T>
 void conv2d_backward_bias(const Conv2dShape& s, const T* dy, T* db);
-
-// Test hook: when false, float uses the portable (non-AVX2) path too. Default true; the AVX2
-// path is only taken when the CPU reports AVX2 and FMA.
-void conv2d_set_simd_enabled(bool enabled);
-// When true, 3x3 stride-1 float passes (forward, backward-input) with at least 16 input and output
-// channels use Winograd F(2x2, 3x3) (kernels/cpu/conv2d_winograd.h) instead of the direct kernel.
-// Default false: on the machines measured so far it is not faster end to end (docs/perf.md);
-// `csgis bench conv2d|train-step --winograd` measures it on the machine at hand.
-void conv2d_set_winograd_enabled(bool enabled);
 
 }  // namespace csgis::cpu

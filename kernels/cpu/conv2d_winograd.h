@@ -1,6 +1,6 @@
 // Winograd F(2x2, 3x3) for the CPU conv2d: 3x3 taps, stride 1, any dilation and padding, float,
-// AVX2/FMA. Internal to kernels/cpu/conv2d.cpp, which uses it, when conv2d_set_winograd_enabled(true)
-// was called, for the 3x3 stride-1 passes (forward, and backward-input, which is itself such a
+// AVX2/FMA. Internal to kernels/cpu/conv2d.cpp, which uses it, when Conv2dCpuOptions::winograd is
+// set (Context::cpu_conv_winograd in the engine), for the 3x3 stride-1 passes (forward, and backward-input, which is itself such a
 // convolution) and the direct kernel otherwise.
 //
 // Per 2x2 block of outputs it multiplies 16 transformed inputs by 16 transformed weights per

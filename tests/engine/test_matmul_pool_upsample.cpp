@@ -8,6 +8,7 @@
 
 #include "engine/autograd.h"
 #include "engine/generator.h"
+#include "engine/context.h"
 #include "engine/ops.h"
 
 using namespace csgis;
@@ -77,13 +78,15 @@ TEST_CASE("matmul: clear errors", "[unit]") {
   REQUIRE_THROWS_WITH(matmul(a, Tensor::zeros({3, 2}, DType::F64)), Contains("dtypes"));
 }
 
-TEST_CASE("matmul: the cuBLAS switch round-trips", "[unit]") {
-  const bool before = matmul_use_cublas();
-  set_matmul_use_cublas(false);
-  CHECK_FALSE(matmul_use_cublas());
-  set_matmul_use_cublas(true);
-  CHECK(matmul_use_cublas());
-  set_matmul_use_cublas(before);
+TEST_CASE("matmul: the cuBLAS switch belongs to the context", "[unit]") {
+  Context a, b;
+  b.use_cublas = false;
+  CHECK(a.use_cublas);  // the default
+  {
+    ContextGuard use(b);
+    CHECK_FALSE(current_context().use_cublas);
+  }
+  CHECK(&current_context() != &b);
 }
 
 TEST_CASE("max_pool2d / avg_pool2d: 4x4 by hand", "[unit]") {
@@ -188,11 +191,11 @@ TEST_CASE("matmul: the tiled kernel matches cuBLAS on a real GPU", "[gpu]") {
   Tensor a = Tensor::randn({3, 130, 70}, &gen), b = Tensor::randn({3, 150, 70}, &gen);
   const std::vector<float> ref = bmm(a, b, false, true).to_vector<float>();
   Tensor ga = a.to(Device::cuda()), gb = b.to(Device::cuda());
-  const bool before = matmul_use_cublas();
   for (bool use : {true, false}) {
     INFO("cuBLAS " << use);
-    set_matmul_use_cublas(use);
+    Context ctx;
+    ctx.use_cublas = use;
+    ContextGuard guard(ctx);
     check_close(bmm(ga, gb, false, true).to_vector<float>(), ref, 1e-3);
   }
-  set_matmul_use_cublas(before);
 }

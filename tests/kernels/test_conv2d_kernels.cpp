@@ -137,9 +137,6 @@ std::vector<Conv2dShape> layer_shapes() {
   return v;
 }
 
-struct SimdGuard {  // restores the float fast path after a test turned it off
-  ~SimdGuard() { cpu::conv2d_set_simd_enabled(true); }
-};
 }  // namespace
 
 TEST_CASE("Conv2dShape::make computes the output size and validates", "[unit]") {
@@ -176,11 +173,10 @@ TEST_CASE("conv2d cpu double matches direct loops", "[unit]") {
 }
 
 TEST_CASE("conv2d cpu float (SIMD and portable paths) agrees with double", "[unit]") {
-  SimdGuard guard;
   auto shapes = cpu_shapes();
   for (const auto& s : layer_shapes()) shapes.push_back(s);
   for (bool simd : {true, false}) {
-    cpu::conv2d_set_simd_enabled(simd);
+    const cpu::Conv2dCpuOptions opt{simd, false};
     uint32_t seed = 100;
     for (const auto& s : shapes) {
       INFO(describe(s) << (simd ? " (simd)" : " (portable)"));
@@ -191,13 +187,13 @@ TEST_CASE("conv2d cpu float (SIMD and portable paths) agrees with double", "[uni
       std::vector<double> y64(size_t(s.y_numel())), dx64(size_t(s.x_numel())), dw64(size_t(s.w_numel())), db64(size_t(s.K));
       std::vector<float> y(size_t(s.y_numel())), dx(size_t(s.x_numel())), dw(size_t(s.w_numel())), db(size_t(s.K));
       cpu::conv2d_forward(s, xr.data(), wr.data(), br.data(), y64.data());
-      cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+      cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y.data(), opt);
       require_close(y, y64, 1e-5, 1e-6, "forward");
       cpu::conv2d_backward_input(s, dyr.data(), wr.data(), dx64.data());
-      cpu::conv2d_backward_input(s, dy.data(), w.data(), dx.data());
+      cpu::conv2d_backward_input(s, dy.data(), w.data(), dx.data(), opt);
       require_close(dx, dx64, 1e-5, 1e-6, "backward_input");
       cpu::conv2d_backward_weight(s, xr.data(), dyr.data(), dw64.data());
-      cpu::conv2d_backward_weight(s, x.data(), dy.data(), dw.data());
+      cpu::conv2d_backward_weight(s, x.data(), dy.data(), dw.data(), opt);
       require_close(dw, dw64, 1e-5, 1e-6, "backward_weight");
       cpu::conv2d_backward_bias(s, dyr.data(), db64.data());
       cpu::conv2d_backward_bias(s, dy.data(), db.data());
@@ -237,10 +233,6 @@ TEST_CASE("conv2d cpu Winograd F(2x2,3x3) path agrees with double and with the d
   // the 4-wide micro-tile, padding other than 'same', a batch. Forward and backward-input (itself a
   // 3x3 stride-1 conv) against the float64 direct kernel; the Winograd float error must stay within
   // 4x the tolerance of the direct float kernel's test above.
-  SimdGuard guard;
-  struct WinogradGuard {
-    ~WinogradGuard() { cpu::conv2d_set_winograd_enabled(false); }
-  } wguard;
   using S = Conv2dShape;
   const std::vector<Conv2dShape> shapes = {
       S::make(1, 16, 17, 23, 16, 3, 3, 1, 1, 1),  S::make(2, 17, 13, 11, 19, 3, 3, 1, 2, 2),
@@ -261,11 +253,11 @@ TEST_CASE("conv2d cpu Winograd F(2x2,3x3) path agrees with double and with the d
     cpu::conv2d_backward_input(s, dyr.data(), wr.data(), dx64.data());
     std::vector<float> y[2], dx[2];
     for (bool winograd : {false, true}) {
-      cpu::conv2d_set_winograd_enabled(winograd);
+      const cpu::Conv2dCpuOptions opt{true, winograd};
       y[winograd].resize(size_t(s.y_numel()));
       dx[winograd].resize(size_t(s.x_numel()));
-      cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y[winograd].data());
-      cpu::conv2d_backward_input(s, dy.data(), w.data(), dx[winograd].data());
+      cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y[winograd].data(), opt);
+      cpu::conv2d_backward_input(s, dy.data(), w.data(), dx[winograd].data(), opt);
     }
     require_close(y[1], y64, 4e-5, 4e-6, "winograd forward");
     require_close(dx[1], dx64, 4e-5, 4e-6, "winograd backward_input");
