@@ -58,3 +58,18 @@ TEST_CASE("contexts: two contexts on two threads train and run as each does alon
 TEST_CASE("contexts: two contexts on two threads train and run as each does alone (SIMT)", "[simt]") {
   check_two_threads(Device::simt());
 }
+
+TEST_CASE("api misuse: wrong shapes, dtypes, devices and null memory are one-line errors naming what was expected", "[unit]") {
+  Generator gen(3);
+  const Tensor x = Tensor::randn({1, 2, 5, 5}, &gen), w = Tensor::randn({3, 2, 3, 3}, &gen);
+  CHECK_THROWS_WITH(conv2d(x, w.to(Device::simt()), Tensor(), Conv2dParams::same(3)), Catch::Contains("different devices"));
+  CHECK_THROWS_WITH(conv2d(x, w.to(DType::F64), Tensor(), Conv2dParams::same(3)), Catch::Contains("different dtypes"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::randn({3, 4, 3, 3}, &gen), Tensor(), Conv2dParams::same(3)),
+                    Catch::Contains("channels") || Catch::Contains("[3, 4, 3, 3]"));
+  CHECK_THROWS_WITH(conv2d(x, w, Tensor::randn({4}, &gen), Conv2dParams::same(3)), Catch::Contains("bias must have shape [3]"));
+  CHECK_THROWS_WITH(Tensor::from_blob(nullptr, {2, 2}, Device::cpu()), Catch::Contains("null pointer"));
+  std::vector<float> host(4, 1.f);
+  const Tensor wrapped = Tensor::from_blob(host.data(), {2, 2}, Device::cpu());
+  CHECK_THROWS_WITH(Tensor(wrapped).copy_(Tensor::ones({3})), Catch::Contains("does not match destination shape"));
+  CHECK(host == std::vector<float>(4, 1.f));  // a refused copy wrote nothing
+}
