@@ -44,10 +44,18 @@ RHDCBlock::RHDCBlock(int64_t dim) {
   bn_conv_3x3_3 = register_module("bn_conv_3x3_3", std::make_shared<nn::BatchNorm2d>(dim));
 }
 
+namespace {
+// conv -> BN -> ReLU; after fold_batchnorm the convolution does all three (BN in its weights, the
+// ReLU as it writes its output).
+Tensor cbr(nn::Conv2d& conv, nn::BatchNorm2d& bn, const Tensor& x) {
+  return conv.relu_epilogue ? conv.forward(x) : relu(bn.forward(conv.forward(x)));
+}
+}  // namespace
+
 Tensor RHDCBlock::forward(const Tensor& x) {
-  Tensor y = relu(bn_conv_3x3_1->forward(conv_3x3_1->forward(x)));
-  y = relu(bn_conv_3x3_2->forward(conv_3x3_2->forward(y)));
-  y = relu(bn_conv_3x3_3->forward(conv_3x3_3->forward(y)));
+  Tensor y = cbr(*conv_3x3_1, *bn_conv_3x3_1, x);
+  y = cbr(*conv_3x3_2, *bn_conv_3x3_2, y);
+  y = cbr(*conv_3x3_3, *bn_conv_3x3_3, y);
   return add(y, x);
 }
 
@@ -106,17 +114,27 @@ JessOutput Jess::forward_all(const Tensor& image) {
 
 namespace {
 void fold_block(RHDCBlock& b) {
-  nn::fold_into_conv(*b.conv_3x3_1, *b.bn_conv_3x3_1);
-  nn::fold_into_conv(*b.conv_3x3_2, *b.bn_conv_3x3_2);
-  nn::fold_into_conv(*b.conv_3x3_3, *b.bn_conv_3x3_3);
+  for (auto [conv, bn] : {std::pair{b.conv_3x3_1, b.bn_conv_3x3_1}, std::pair{b.conv_3x3_2, b.bn_conv_3x3_2},
+                          std::pair{b.conv_3x3_3, b.bn_conv_3x3_3}}) {
+    nn::fold_into_conv(*conv, *bn);
+    conv->relu_epilogue = true;  // RHDCBlock::forward's cbr then skips BN and ReLU
+  }
 }
-// Every Conv2d directly followed by a BatchNorm2d, and every rHDC block, of a Sequential.
+// Every Conv2d directly followed by a BatchNorm2d (and the ReLU after it), and every rHDC block,
+// of a Sequential.
 void fold_sequential(nn::Sequential& seq) {
   for (size_t i = 0; i < seq.size(); ++i) {
     if (auto block = seq.at<RHDCBlock>(i)) fold_block(*block);
     if (i + 1 < seq.size())
       if (auto conv = seq.at<nn::Conv2d>(i))
-        if (auto bn = seq.at<nn::BatchNorm2d>(i + 1)) nn::fold_into_conv(*conv, *bn);
+        if (auto bn = seq.at<nn::BatchNorm2d>(i + 1)) {
+          nn::fold_into_conv(*conv, *bn);
+          if (i + 2 < seq.size())
+            if (auto act = seq.at<nn::ReLU>(i + 2)) {
+              conv->relu_epilogue = true;
+              act->fused_into_conv = true;
+            }
+        }
   }
 }
 }  // namespace

@@ -96,8 +96,9 @@ class Jess : public nn::Module {
   JessConfig config_;
 };
 
-// Inference: folds every BatchNorm2d into the convolution before it (nn::fold_into_conv), so an
-// eval-mode forward skips the BatchNorm passes, and leaves the model in eval mode. Outputs agree
+// Inference: folds every BatchNorm2d into the convolution before it (nn::fold_into_conv) and fuses
+// the ReLU after it into that convolution (conv2d_relu), so an eval-mode forward skips the BatchNorm
+// and ReLU passes, and leaves the model in eval mode. Outputs agree
 // with the unfolded eval-mode model to float rounding. The model can no longer train or be saved.
 void fold_batchnorm(Jess& model);
 

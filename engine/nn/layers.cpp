@@ -24,7 +24,9 @@ void Conv2d::reset_parameters(Generator& gen) { init::default_conv_init_(weight,
 
 Conv2dParams Conv2d::params() const { return {stride, stride, padding, padding, dilation, dilation}; }
 
-Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, params()); }
+Tensor Conv2d::forward(const Tensor& x) {
+  return relu_epilogue ? conv2d_relu(x, weight, bias, params()) : conv2d(x, weight, bias, params());
+}
 
 // ---------------------------------------------------------------- BatchNorm2d
 BatchNorm2d::BatchNorm2d(int64_t c, double eps_, double momentum_)
@@ -109,7 +111,7 @@ void fold_into_conv(Conv2d& conv, BatchNorm2d& bn) {
 }
 
 // ---------------------------------------------------------------- activations
-Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor ReLU::forward(const Tensor& x) { return fused_into_conv ? x : relu(x); }
 Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope); }
 
 // ---------------------------------------------------------------- Sequential

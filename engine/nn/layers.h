@@ -25,6 +25,9 @@ class Conv2d : public Module {
 
   const int64_t in_channels, out_channels, kernel_size, stride, padding, dilation;
   Tensor weight, bias;
+  // Set when the ReLU that follows was fused into this layer (see ReLU::fused_into_conv): forward
+  // is conv2d_relu, one pass at inference on the CPU.
+  bool relu_epilogue = false;
 };
 
 // Batch normalisation over (N, H, W) of NCHW input: weight (1), bias (0), running_mean (0),
@@ -68,6 +71,8 @@ void fold_into_conv(Conv2d& conv, BatchNorm2d& bn);
 class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  // The Conv2d before it applies this ReLU itself (Conv2d::relu_epilogue): forward passes x through.
+  bool fused_into_conv = false;
   std::string type_name() const override { return "ReLU"; }
 };
 

@@ -58,7 +58,11 @@ bool use_cudnn(Device d) { return d.is_cuda() && current_context().use_cudnn; }
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Conv2dParams& p) {
+namespace {
+// conv2d, and with `fused_relu` (CPU, no autograd: the caller checked) the ReLU applied as the
+// convolution writes its output.
+Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, const Conv2dParams& p,
+                   bool fused_relu) {
   check_same_device(x_in, w_in, "conv2d");
   check_same_dtype(x_in, w_in, "conv2d");
   const Conv2dShape s = make_shape(x_in, w_in, p);
@@ -75,11 +79,13 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, con
   // The context's CPU switches as the forward ran; the backward uses the same.
   const Context& ctx = current_context();
   const cpu::Conv2dCpuOptions cpu_opt{ctx.cpu_conv_simd, ctx.cpu_conv_winograd};
+  cpu::Conv2dCpuOptions forward_opt = cpu_opt;
+  forward_opt.relu = fused_relu;
 
   if (dev.is_cpu()) {
     dispatch_float(x.dtype(), [&](auto zero) {
       using T = decltype(zero);
-      cpu::conv2d_forward<T>(s, x.data<T>(), w.data<T>(), has_bias ? b.data<T>() : nullptr, y.data<T>(), cpu_opt);
+      cpu::conv2d_forward<T>(s, x.data<T>(), w.data<T>(), has_bias ? b.data<T>() : nullptr, y.data<T>(), forward_opt);
     });
   } else if (use_cudnn(dev)) {
     check_gpu_dtype(x, "conv2d");
@@ -122,6 +128,16 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in, con
     });
   }
   return y;
+}
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
+  return conv2d_impl(x, weight, bias, p, false);
+}
+
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
+  if (x.device().is_cpu() && !autograd::needs_grad({x, weight, bias})) return conv2d_impl(x, weight, bias, p, true);
+  return relu(conv2d_impl(x, weight, bias, p, false));
 }
 
 }  // namespace csgis

@@ -23,4 +23,8 @@ struct Conv2dParams {
 // y = conv(x, weight) + bias; `bias` may be an undefined Tensor (no bias).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p);
 
+// relu(conv2d(x, weight, bias, p)). On the CPU without autograd (inference) in one pass: the ReLU is
+// applied as the convolution writes its output (NaN stays NaN). Otherwise exactly the two ops.
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p);
+
 }  // namespace csgis

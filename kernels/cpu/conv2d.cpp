@@ -163,7 +163,7 @@ void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const 
     const Winograd3x3 wg{g.N, g.C, g.Hs, g.Ws, g.K, g.P, g.Q, g.dh, g.dw, g.plo_h, g.plo_w};
     if (g.R == 3 && g.S == 3 && g.sh == 1 && g.sw == 1 && g.up_h == 1 && g.up_w == 1 && simd_path<T>(opt) &&
         opt.winograd && winograd3x3_suits(wg))
-      return winograd3x3_forward(wg, X, W, bias, Y);
+      return winograd3x3_forward(wg, X, W, bias, Y, opt.relu);
   }
   const Layout L = make_layout(g);
   const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
@@ -189,7 +189,7 @@ void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const 
               const T* b = bias ? bias + kb * kMR : nullptr;
               T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
               fwd_tile(simd, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
-                       int(std::min<int64_t>(8 * kNV, g.Q - q0)));
+                       int(std::min<int64_t>(8 * kNV, g.Q - q0)), opt.relu);
             }
         }
       }

@@ -15,6 +15,7 @@ namespace csgis::cpu {
 struct Conv2dCpuOptions {
   bool simd = true;       // the AVX2/FMA micro-kernels when the CPU has them (false: portable loops)
   bool winograd = false;  // 3x3 stride-1 passes with >= 16 channels through Winograd F(2x2, 3x3)
+  bool relu = false;      // forward only: y = max(0, conv + bias) as it is written (NaN stays NaN)
 };
 
 // y[n,k,p,q] = bias[k] + sum_{c,r,s} w[k,c,r,s] * x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]

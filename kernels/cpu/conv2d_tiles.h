@@ -22,10 +22,11 @@ constexpr int kWMR = 4;  // weight gradient: output channels per micro-tile (hsu
 constexpr int kNT = 3;   // weight gradient: taps per micro-tile: 4x3 = 12 vector accumulators
 
 // ---- portable micro-kernels (double, and float without AVX2) ----------------------------------
-// y[i][q] = bias[i] + sum_j wp[j][i] * base[off[j] + q],  i < mr, q < nq
+// y[i][q] = bias[i] + sum_j wp[j][i] * base[off[j] + q],  i < mr, q < nq; with `relu`, max(0, y) as it
+// is stored (NaN stays NaN, as the network's non-finite checks need).
 template <typename T>
 void fwd_tile_ref(const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
-                  T* y, int64_t ldy, int mr, int nq) {
+                  T* y, int64_t ldy, int mr, int nq, bool relu) {
   T acc[kMR][8 * kNV];
   for (int i = 0; i < mr; ++i) for (int q = 0; q < nq; ++q) acc[i][q] = bias ? bias[i] : T(0);
   for (int64_t j = 0; j < J; ++j) {
@@ -35,7 +36,8 @@ void fwd_tile_ref(const T* base, const int32_t* off, int64_t J, const T* wp, con
       for (int q = 0; q < nq; ++q) acc[i][q] += a * b[q];
     }
   }
-  for (int i = 0; i < mr; ++i) for (int q = 0; q < nq; ++q) y[i * ldy + q] = acc[i][q];
+  for (int i = 0; i < mr; ++i)
+    for (int q = 0; q < nq; ++q) y[i * ldy + q] = relu && acc[i][q] < T(0) ? T(0) : acc[i][q];
 }
 
 // part[i][t] += sum_rows sum_q dy_row_i[q] * G_row[off[t] + q],  i < mr, t < nt
@@ -67,7 +69,7 @@ CSGIS_AVX2 inline __m256i tail_mask(int n) {  // lanes [0, n) set
 // 1 broadcast = 16 ymm registers; per j: NV loads, MR broadcasts, MR*NV FMAs.
 template <int MR, int NV>
 CSGIS_AVX2 void fwd_tile_avx2(const float* base, const int32_t* off, int64_t J, const float* wp,
-                              const float* bias, float* y, int64_t ldy, int nq) {
+                              const float* bias, float* y, int64_t ldy, int nq, bool relu) {
   __m256 acc[MR][NV];
   CSGIS_UNROLL for (int i = 0; i < MR; ++i)
     CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = bias ? _mm256_set1_ps(bias[i]) : _mm256_setzero_ps();
@@ -79,6 +81,10 @@ CSGIS_AVX2 void fwd_tile_avx2(const float* base, const int32_t* off, int64_t J, 
       const __m256 a = _mm256_broadcast_ss(wp + j * kMR + i);
       CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(a, bv[v], acc[i][v]);
     }
+  }
+  if (relu) {  // max(0, acc): the second operand is returned for NaN, so NaN survives
+    CSGIS_UNROLL for (int i = 0; i < MR; ++i)
+      CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_max_ps(_mm256_setzero_ps(), acc[i][v]);
   }
   const __m256i m = tail_mask(nq - 8 * (NV - 1));
   CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
@@ -129,7 +135,8 @@ CSGIS_AVX2 void dw_tile_avx2(const float* const* dy_rows, const float* const* g_
   }
 }
 
-using FwdFn = void (*)(const float*, const int32_t*, int64_t, const float*, const float*, float*, int64_t, int);
+using FwdFn = void (*)(const float*, const int32_t*, int64_t, const float*, const float*, float*, int64_t, int,
+                       bool);
 using DwFn = void (*)(const float* const*, const float* const*, int64_t, int64_t, const int32_t*, int64_t, float*,
                       int64_t);
 // Run-time (mr, nv|nt) -> compile-time micro-tile (kMR = kWMR = 4, kNV = kNT = 3).
@@ -148,12 +155,12 @@ template <int A, int B> struct DwTile { static constexpr DwFn f = dw_tile_avx2<A
 // Micro-tile dispatch: AVX2 for float when available, the portable loops otherwise.
 template <typename T>
 void fwd_tile(bool simd, const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
-              T* y, int64_t ldy, int mr, int nq) {
+              T* y, int64_t ldy, int mr, int nq, bool relu = false) {
 #if CSGIS_X86
   if constexpr (std::is_same_v<T, float>)
-    if (simd) return pick<FwdTile, FwdFn>(mr, (nq + 7) / 8)(base, off, J, wp, bias, y, ldy, nq);
+    if (simd) return pick<FwdTile, FwdFn>(mr, (nq + 7) / 8)(base, off, J, wp, bias, y, ldy, nq, relu);
 #endif
-  fwd_tile_ref(base, off, J, wp, bias, y, ldy, mr, nq);
+  fwd_tile_ref(base, off, J, wp, bias, y, ldy, mr, nq, relu);
 }
 template <typename T>
 void dw_tile(bool simd, const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,

@@ -98,7 +98,8 @@ CSGIS_AVX2 inline void input_transform8(const float* const (&a)[4][4], int64_t m
 }
 
 // out[2a + b][lane] = (A^T M A)[a][b] + bias of 8 tiles, M[xi] read at Mk + xi * xi_stride + mm.
-CSGIS_AVX2 inline void output_transform8(const float* Mk, int64_t xi_stride, int64_t mm, float bias, float (&out)[4][8]) {
+CSGIS_AVX2 inline void output_transform8(const float* Mk, int64_t xi_stride, int64_t mm, float bias, bool relu,
+                                         float (&out)[4][8]) {
   __m256 s[2][4];
   for (int j = 0; j < 4; ++j) {  // A^T M
     const __m256 m0 = _mm256_loadu_ps(Mk + (0 * 4 + j) * xi_stride + mm);
@@ -110,8 +111,14 @@ CSGIS_AVX2 inline void output_transform8(const float* Mk, int64_t xi_stride, int
   }
   const __m256 b = _mm256_set1_ps(bias);
   for (int a = 0; a < 2; ++a) {  // (A^T M) A
-    _mm256_storeu_ps(out[2 * a], _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s[a][0], s[a][1]), s[a][2]), b));
-    _mm256_storeu_ps(out[2 * a + 1], _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s[a][1], s[a][2]), s[a][3]), b));
+    __m256 y0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s[a][0], s[a][1]), s[a][2]), b);
+    __m256 y1 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s[a][1], s[a][2]), s[a][3]), b);
+    if (relu) {  // max(0, v) keeps NaN (the second operand is returned when one is NaN)
+      y0 = _mm256_max_ps(_mm256_setzero_ps(), y0);
+      y1 = _mm256_max_ps(_mm256_setzero_ps(), y1);
+    }
+    _mm256_storeu_ps(out[2 * a], y0);
+    _mm256_storeu_ps(out[2 * a + 1], y1);
   }
 }
 // y[0..16) = a[0], b[0], a[1], b[1], ..., a[7], b[7]
@@ -147,6 +154,7 @@ struct Plan {
   const float* U;          // transformed weights
   const int32_t* off;      // off[c] = c * kChunk: where fwd_tile finds channel c in V
   const float* bias;
+  bool relu;               // max(0, y) on the way out
 };
 
 // Tiles m0 .. m0 + mb of column phase r in the tile row at p0: input transform into V, 16 GEMMs
@@ -179,7 +187,7 @@ CSGIS_AVX2 void winograd_chunk(const Plan& pl, const float* rows, int64_t p0, in
     float* yk = yn + k * g.P * g.Q;
     for (int64_t mm = 0; mm < mb; mm += 8) {
       float out[4][8];
-      output_transform8(M + k * kChunk, pl.Kpad * kChunk, mm, pl.bias ? pl.bias[k] : 0.f, out);
+      output_transform8(M + k * kChunk, pl.Kpad * kChunk, mm, pl.bias ? pl.bias[k] : 0.f, pl.relu, out);
       const int lanes = int(std::min<int64_t>(8, mb - mm));
       // Lanes whose second column q0 + d is inside the row too (all but possibly the last tile).
       const int full = int(std::clamp<int64_t>((g.Q - g.dil_w - r + P2 - 1) / P2 - (m0 + mm), 0, lanes));
@@ -204,7 +212,8 @@ CSGIS_AVX2 void winograd_chunk(const Plan& pl, const float* rows, int64_t p0, in
 }  // namespace
 #endif
 
-void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, const float* bias, float* y) {
+void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, const float* bias, float* y,
+                         bool relu) {
 #if CSGIS_X86
   const int64_t kb_count = (g.K + kMR - 1) / kMR;
   const int64_t P2 = 2 * g.dil_w;
@@ -213,7 +222,7 @@ void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, c
   transform_weights(w, g.K, g.C, U.data());
   std::vector<int32_t> off(size_t(g.C));
   for (int64_t c = 0; c < g.C; ++c) off[size_t(c)] = int32_t(c * kChunk);
-  const Plan pl{g, kb_count, kb_count * kMR, P2, Mpad, g.C * P2 * Mpad, U.data(), off.data(), bias};
+  const Plan pl{g, kb_count, kb_count * kMR, P2, Mpad, g.C * P2 * Mpad, U.data(), off.data(), bias, relu};
   // Work item: a band of kBandTiles tile rows of one row phase rp (p0 = j*2d + rp). Their input
   // rows are (2j + i)*d + rp - pad_top, i < 4: the band's 2*kBandTiles + 2 of them are split into
   // column phases once, in the thread's scratch, and stay in L2 while the band is done.

@@ -23,6 +23,8 @@ struct Winograd3x3 {
 // to pay off).
 bool winograd3x3_suits(const Winograd3x3& g);
 
-void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, const float* bias, float* y);
+// relu: max(0, y) as it is written (NaN stays NaN).
+void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, const float* bias, float* y,
+                         bool relu = false);
 
 }  // namespace csgis::cpu

@@ -37,6 +37,12 @@ RegisterOps reg([](std::vector<OpCase>& c) {
   c.push_back(conv_case("5x3_asym", {1, 2, 8, 7}, {3, 2, 5, 3}, true, {1, 2, 2, 0, 1, 2}));
   c.push_back(conv_case("to_one_channel", {1, 6, 5, 5}, {1, 6, 3, 3}, true, Conv2dParams::same(3, 1)));
 
+  OpCase fused{"conv2d_relu/3x3_d2", {{1, 4, 9, 8}, {5, 4, 3, 3}, {5}}, nullptr, [](const std::vector<Tensor>& in) {
+                 return conv2d_relu(in[0], in[1], in[2], Conv2dParams::same(3, 2));
+               }};
+  fused.parity_tol = 1e-4;
+  c.push_back(fused);
+
   OpCase net{"net/two_conv_relu",
              {{2, 3, 8, 8}, {4, 3, 3, 3}, {4}, {3, 4, 3, 3}, {3}},
              [](int i, const Tensor& t) {

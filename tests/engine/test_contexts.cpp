@@ -73,3 +73,19 @@ TEST_CASE("api misuse: wrong shapes, dtypes, devices and null memory are one-lin
   CHECK_THROWS_WITH(Tensor(wrapped).copy_(Tensor::ones({3})), Catch::Contains("does not match destination shape"));
   CHECK(host == std::vector<float>(4, 1.f));  // a refused copy wrote nothing
 }
+
+TEST_CASE("conv2d_relu: one pass at CPU inference, the two ops (and their gradients) otherwise", "[unit]") {
+  Generator gen(9);
+  Tensor x = Tensor::randn({2, 3, 7, 9}, &gen), w = Tensor::randn({4, 3, 3, 3}, &gen), b = Tensor::randn({4}, &gen);
+  const Conv2dParams p = Conv2dParams::same(3, 2);
+  {
+    autograd::NoGradGuard no_grad;
+    CHECK(conv2d_relu(x, w, b, p).to_vector<float>() == relu(conv2d(x, w, b, p)).to_vector<float>());
+  }
+  w.set_requires_grad(true);
+  sum(conv2d_relu(x, w, b, p)).backward();
+  const std::vector<float> fused_grad = w.grad().to_vector<float>();
+  w.zero_grad();
+  sum(relu(conv2d(x, w, b, p))).backward();
+  CHECK(fused_grad == w.grad().to_vector<float>());
+}

@@ -267,6 +267,37 @@ TEST_CASE("conv2d cpu Winograd F(2x2,3x3) path agrees with double and with the d
   }
 }
 
+TEST_CASE("conv2d cpu fused ReLU epilogue is max(0, y) of the same sums, NaN kept, on every path", "[unit]") {
+  using S = Conv2dShape;
+  for (const auto& s : {S::make(2, 5, 13, 11, 7, 3, 3, 1, 1, 1), S::make(1, 16, 17, 23, 18, 3, 3, 1, 2, 2),
+                        S::make(1, 3, 17, 19, 5, 3, 3, 2, 1, 1)}) {
+    auto x = random_vec<float>(s.x_numel(), 41);
+    x[size_t(s.x_numel() / 2)] = std::nanf("");  // one NaN input: its outputs must stay NaN
+    const auto w = random_vec<float>(s.w_numel(), 42), b = random_vec<float>(s.K, 43);
+    for (const cpu::Conv2dCpuOptions base : {cpu::Conv2dCpuOptions{true, false}, cpu::Conv2dCpuOptions{false, false},
+                                             cpu::Conv2dCpuOptions{true, true}}) {
+      INFO(describe(s) << " simd " << base.simd << " winograd " << base.winograd);
+      cpu::Conv2dCpuOptions fused = base;
+      fused.relu = true;
+      std::vector<float> plain(size_t(s.y_numel())), relu(size_t(s.y_numel()));
+      cpu::conv2d_forward(s, x.data(), w.data(), b.data(), plain.data(), base);
+      cpu::conv2d_forward(s, x.data(), w.data(), b.data(), relu.data(), fused);
+      size_t nans = 0, zeros = 0;
+      for (size_t i = 0; i < plain.size(); ++i) {
+        if (std::isnan(plain[i])) {
+          REQUIRE(std::isnan(relu[i]));
+          ++nans;
+        } else {
+          REQUIRE(relu[i] == (plain[i] < 0 ? 0.f : plain[i]));
+          zeros += plain[i] < 0;
+        }
+      }
+      CHECK(nans > 0);
+      CHECK(zeros > 0);
+    }
+  }
+}
+
 TEST_CASE("conv2d cpu float results are deterministic", "[unit]") {
   const auto s = Conv2dShape::make(2, 16, 20, 20, 16, 3, 3, 1, 2, 2);
   const auto x = random_vec<float>(s.x_numel(), 7), dy = random_vec<float>(s.y_numel(), 8);
