@@ -1,9 +1,12 @@
 #include "engine/context.h"
 
+#include "engine/cpu_isa.h"
 #include "engine/cuda_backend.h"
 #include "engine/error.h"
 
 namespace csgis {
+
+bool default_cpu_conv_simd() { return selected_cpu_isa() == CpuIsa::Avx2; }
 
 Context::Context(int cuda_device, cudaStream_t stream, uint64_t seed)
     : cuda_device_(cuda_device), stream_(stream), generator_(seed) {}

@@ -15,6 +15,10 @@ namespace csgis {
 
 class OpProfile;
 
+// True unless the process's CPU path (engine/cpu_isa.h) is the portable one; throws csgis::Error
+// when CSGIS_CPU_ISA cannot be honoured.
+bool default_cpu_conv_simd();
+
 class Context {
  public:
   // Adopts `stream` (not owned, never destroyed by us); nullptr means CUDA's default stream.
@@ -41,7 +45,8 @@ class Context {
   bool use_cublas = true;
   // float convolutions on the CPU may use the AVX2/FMA micro-kernels (else the portable loops),
   // and Winograd F(2x2, 3x3) for 3x3 stride-1 layers (off: not faster here yet, docs/perf.md).
-  bool cpu_conv_simd = true;
+  // Default: the process's CPU path (engine/cpu_isa.h: CSGIS_CPU_ISA or the best the CPU has).
+  bool cpu_conv_simd = default_cpu_conv_simd();
   bool cpu_conv_winograd = false;
   // When set, ops report their forward and backward times to it (engine/profiler.h). Not owned.
   OpProfile* profile = nullptr;

@@ -16,6 +16,7 @@
 #include "data/smoothers/gpu_smoothers.h"
 #include "engine/autograd.h"
 #include "engine/context.h"
+#include "engine/cpu_isa.h"
 #include "engine/error.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
@@ -89,6 +90,7 @@ int run_conv_bench(const ConvBenchOptions& o) {
   nlohmann::json j = {{"op", "conv2d"},
                       {"device", dev.str()},
                       {"impl", o.cudnn ? "cudnn" : o.winograd ? "csgis-winograd" : "csgis"},
+                      {"cpu_isa", cpu_isa_name(selected_cpu_isa())},
                       {"batch", o.batch},
                       {"channels", o.channels},
                       {"size", o.size},
@@ -206,6 +208,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"losses", o.dtv ? "edge+recon(S0,S1)+dtv" : "edge+recon(S0,S1)"},
                       {"threads", omp_get_max_threads()},
                       {"winograd", o.winograd},
+                      {"cpu_isa", cpu_isa_name(selected_cpu_isa())},
                       {"repeats", o.repeats},
                       {"step_ms", median(times)},
                       {"min_step_ms", *std::min_element(times.begin(), times.end())},

@@ -7,12 +7,13 @@
 
 #include "csgis_git_commit.h"  // generated at build time by tools/version.cmake
 #include "engine/error.h"
+#include "engine/cpu_isa.h"
 #include "tools/commands.h"
 
 namespace {
 
-// The CPU code paths: kernels/ is compiled for x86-64-v3 (AVX2 + FMA), with no run-time choice;
-// the line also names this CPU and the AVX-512 parts it offers beyond that (unused today).
+// The CPU code path (engine/cpu_isa.h: AVX2 micro-kernels or portable loops, chosen at start),
+// this CPU and the AVX-512 parts it offers (no AVX-512 kernels yet).
 std::string cpu_model() {
   std::FILE* f = std::fopen("/proc/cpuinfo", "r");
   if (!f) return "unknown CPU";
@@ -37,8 +38,8 @@ std::string cpu_isa_line() {
   if (__builtin_cpu_supports("avx512bw")) avx512 += " BW";
   if (__builtin_cpu_supports("avx512vnni")) avx512 += " VNNI";
   if (__builtin_cpu_supports("avx512bf16")) avx512 += " BF16";
-  return "x86-64-v3 code (AVX2 + FMA), chosen at build time\nThis CPU: " + cpu_model() +
-         "; AVX-512:" + (avx512.empty() ? std::string(" none") : avx512 + " (not used yet)");
+  return csgis::cpu_isa_report() + " (compiled for x86-64-v3; CSGIS_CPU_ISA=avx2|generic overrides)\nThis CPU: " +
+         cpu_model() + "; AVX-512:" + (avx512.empty() ? std::string(" none") : avx512 + " (no AVX-512 kernels yet)");
 }
 
 std::string version_text() {
@@ -49,6 +50,12 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  try {  // CSGIS_CPU_ISA naming a path this CPU or build lacks: one clear line before anything runs
+    csgis::selected_cpu_isa();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "csgis: error: %s\n", e.what());
+    return 1;
+  }
   CLI::App app{"csgis: train and run CSGIS-Net image smoothing; benchmark the engine's kernels"};
   app.require_subcommand(1);
   // Parse errors as one line, like every other error of the driver.

@@ -31,9 +31,11 @@ struct Run {
 
 // Runs `csgis ARGS` with stdout and stderr captured in the scratch directory; in folder `cwd` when
 // one is given (for defaults relative to the working directory).
-inline Run csgis_run(const Scratch& dir, const std::string& args, const std::string& cwd = "") {
+// `env`: extra VAR=value assignments for the command.
+inline Run csgis_run(const Scratch& dir, const std::string& args, const std::string& cwd = "",
+                     const std::string& env = "") {
   const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = (cwd.empty() ? std::string() : "cd '" + cwd + "' && ") + "OMP_NUM_THREADS=2 '" +
+  const std::string cmd = (cwd.empty() ? std::string() : "cd '" + cwd + "' && ") + "OMP_NUM_THREADS=2 " + env + " '" +
                           CSGIS_DRIVER + "' " + args + " >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
   REQUIRE(status != -1);

@@ -106,7 +106,8 @@ TEST_CASE("cli: --version names the version, commit, build type, CUDA and CPU co
   CHECK(std::regex_search(r.out, std::regex(R"(^csgis \d+\.\d+\.\d+ \(commit [0-9a-f]{12}|unknown)")));
   CHECK(r.out.find(" build)") != std::string::npos);
   CHECK(std::regex_search(r.out, std::regex("\nCUDA: (on|off)")));
-  CHECK(r.out.find("CPU kernels: x86-64-v3") != std::string::npos);
+  CHECK(std::regex_search(r.out, std::regex("CPU kernels: (avx2|generic) ")));
+  CHECK(r.out.find("x86-64-v3") != std::string::npos);
   CHECK(r.out.find("This CPU: ") != std::string::npos);
 }
 
@@ -400,4 +401,23 @@ TEST_CASE("cli: bench op lists every registered case and times one at a user's s
     CHECK(lines(r.err) == 1);
   }
   CHECK(csgis_run(dir, "bench op nosuch/op").err.find("conv2d") != std::string::npos);  // lists the families
+}
+
+TEST_CASE("cli: CSGIS_CPU_ISA picks the CPU path; a path the CPU or build lacks is one clear line at start", "[unit]") {
+  Scratch dir;
+  const Run generic = csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=generic");
+  REQUIRE(generic.rc == 0);
+  CHECK(generic.out.find("CPU kernels: generic (portable loops), CSGIS_CPU_ISA=generic") != std::string::npos);
+  const Run bench = csgis_run(dir, "bench conv2d --batch 1 --channels 4 --size 12 --repeats 1 --warmup 0", "",
+                              "CSGIS_CPU_ISA=generic");
+  REQUIRE(bench.rc == 0);
+  CHECK(nlohmann::json::parse(bench.out)["cpu_isa"] == "generic");
+  for (const char* bad : {"avx512", "sse9"}) {
+    const Run r = csgis_run(dir, "--version", "", std::string("CSGIS_CPU_ISA=") + bad);
+    INFO(bad << ": " << r.err);
+    CHECK(r.rc != 0);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find(std::string("CSGIS_CPU_ISA")) != std::string::npos);
+  }
+  CHECK(csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=sse9").err.find("expected avx2, generic") != std::string::npos);
 }

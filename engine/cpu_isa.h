@@ -1,0 +1,22 @@
+// Which CPU code path the float kernels take, chosen once per process at run time: the AVX2 + FMA
+// micro-kernels when the CPU has them, the portable loops otherwise, or what CSGIS_CPU_ISA asks
+// for ("avx2", "generic"). The library is compiled for x86-64-v3, so "generic" selects the
+// portable kernels for comparison and testing; it does not make the binary run on an older CPU.
+// No AVX-512 kernels exist yet: "avx512" is refused with the reason.
+#pragma once
+#include <string>
+
+namespace csgis {
+
+enum class CpuIsa { Generic, Avx2 };
+
+const char* cpu_isa_name(CpuIsa isa);  // "generic", "avx2"
+
+// The process's path (CSGIS_CPU_ISA read once). Throws csgis::Error, on every call, when the
+// variable names an unknown path or one this CPU or this build lacks.
+CpuIsa selected_cpu_isa();
+
+// One line for --version and benchmarks: the path, and why it was chosen.
+std::string cpu_isa_report();
+
+}  // namespace csgis
