@@ -149,9 +149,9 @@ nlohmann::json report_profile(const OpProfile& prof, const std::vector<double>& 
 // SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
 int run_train_step_bench(const TrainStepOptions& o) {
   flags::apply_threads(o.threads);
-  current_context().cpu_conv_winograd = o.winograd;
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
+  ctx.cpu_conv_winograd = o.winograd;
   models::JessConfig mc;
   mc.dim = o.dim;
   mc.feature_blocks = o.feature_blocks;

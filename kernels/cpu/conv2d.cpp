@@ -52,16 +52,6 @@ bool simd_path(const Conv2dCpuOptions& opt) {  // the AVX2/FMA micro-kernels: fl
   return false;
 }
 
-// Grow-only scratch owned by the calling thread: avoids a zeroing value-init and fresh page
-// faults on every call (the gathered input is ~1.3x the input size).
-template <typename T, int Slot>
-T* scratch(size_t n) {
-  static thread_local std::unique_ptr<T[]> buf;
-  static thread_local size_t cap = 0;
-  if (n > cap) buf.reset(new T[cap = n]);
-  return buf.get();
-}
-
 // Conv over virtual image V[c][h][w] = X[c][(h-plo_h)/up_h][(w-plo_w)/up_w] when the division is
 // exact and in range, else 0; output P x Q with stride (sh, sw) and dilation (dh, dw).
 struct Geo {

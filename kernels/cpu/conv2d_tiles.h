@@ -3,7 +3,9 @@
 // and float without AVX2) and as AVX2/FMA float code, with the run-time dispatch between them.
 // Internal: included by conv2d.cpp only.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 
 #if defined(__x86_64__)
@@ -15,6 +17,19 @@
 #endif
 
 namespace csgis::cpu::conv_tiles {
+
+// Grow-only scratch owned by the calling thread: avoids a zeroing value-init and fresh page faults
+// on every call (the gathered input is ~1.3x the input size). One buffer per (T, Slot), shared by
+// conv2d.cpp and conv2d_winograd.cpp, so a slot must not be live in both at once: conv2d.cpp uses
+// 0-4 (its backward-input keeps slot 2, the flipped weights, alive while Winograd runs), Winograd
+// 5-7.
+template <typename T, int Slot>
+T* scratch(size_t n) {
+  static thread_local std::unique_ptr<T[]> buf;
+  static thread_local size_t cap = 0;
+  if (n > cap) buf.reset(new T[cap = n]);
+  return buf.get();
+}
 
 constexpr int kMR = 4;   // forward: output channels per micro-tile (broadcast operand)
 constexpr int kNV = 3;   // forward: 8-wide pixel vectors per micro-tile: 4x24 = 12 accumulators

@@ -28,15 +28,6 @@ using namespace conv_tiles;
 constexpr int64_t kChunk = 48;     // tiles per GEMM batch (two 24-wide micro-tiles; a multiple of 8)
 constexpr int64_t kBandTiles = 4;  // tile rows per work item
 
-// Grow-only scratch owned by the calling thread (as in conv2d.cpp).
-template <int Slot>
-float* scratch(size_t n) {
-  static thread_local std::unique_ptr<float[]> buf;
-  static thread_local size_t cap = 0;
-  if (n > cap) buf.reset(new float[cap = n]);
-  return buf.get();
-}
-
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 // U[xi][kb][c][kMR] = (G g G^T)[xi] of weight (k = kb*kMR + i, c): the packing fwd_tile broadcasts.
@@ -230,9 +221,9 @@ void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, c
   const int64_t bands = (tile_rows + kBandTiles - 1) / kBandTiles;
 #pragma omp parallel
   {
-    float* V = scratch<0>(size_t(16 * g.C * kChunk));
-    float* M = scratch<1>(size_t(16 * pl.Kpad * kChunk));
-    float* XB = scratch<2>(size_t((2 * kBandTiles + 2) * pl.row_block));
+    float* V = scratch<float, 5>(size_t(16 * g.C * kChunk));
+    float* M = scratch<float, 6>(size_t(16 * pl.Kpad * kChunk));
+    float* XB = scratch<float, 7>(size_t((2 * kBandTiles + 2) * pl.row_block));
 #pragma omp for collapse(3) schedule(static)
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t rp = 0; rp < g.dil_h; ++rp)
