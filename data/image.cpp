@@ -1,9 +1,10 @@
-// Image I/O through Debian's libstb: the headers are used for declarations only — libstb.so carries
-// the implementations, so STB_IMAGE_IMPLEMENTATION is deliberately NOT defined here (defining it would
-// duplicate every stbi_* symbol against -lstb).
+// Image I/O. Reading: PNG through libpng and JPEG through libjpeg (data/image8.h; stb_image's
+// decoders allocated what damaged headers claimed and asserted on damaged JPEGs, found by
+// tests/fuzz). Writing: Debian's libstb (stb_image_write); its header is used for declarations
+// only — libstb.so carries the implementation, so STB_IMAGE_WRITE_IMPLEMENTATION is deliberately
+// NOT defined here (it would duplicate every stbi_* symbol against -lstb).
 #include "data/image.h"
 
-#include <stb_image.h>
 #include <stb_image_write.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <memory>
 
+#include "data/image8.h"
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
 
@@ -28,23 +30,6 @@ std::vector<uint8_t> read_file(const std::string& path) {
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (bytes.empty()) CSGIS_FAIL("cannot read '", path, "': empty file");
   return bytes;
-}
-
-// stb's reasons are decoder jargon ("outofdata", "bad dist", raw chunk bytes) and sometimes empty:
-// the user reads plain words, and the decoder's own reason goes to where() (csgis --verbose).
-[[noreturn]] void fail_decode(const std::string& path) {
-  const char* r = stbi_failure_reason();
-  const std::string reason = r ? r : "";
-  std::string plain;
-  if (reason == "unknown image type")
-    plain = "not a PNG or JPEG image (or a variant the decoder does not support)";
-  else if (reason == "outofmem")
-    plain = "out of memory while decoding it";
-  else if (reason.find("too large") != std::string::npos)
-    plain = "the image is too large to decode";
-  else
-    plain = "the image data is damaged or cut short";
-  throw Error("cannot read '" + path + "': " + plain, "stb_image: \"" + reason + "\"");
 }
 
 void append_bytes(void* ctx, void* data, int size) {
@@ -78,40 +63,42 @@ Image quantized_8bit(const Image& img, Quantize q) {
 
 Image load_image(const std::string& path, int channels) {
   CSGIS_CHECK(channels == 1 || channels == 3, "load_image: channels must be 1 or 3, got ", channels);
-  const std::vector<uint8_t> bytes = read_file(path);
-  const int n = int(bytes.size());
-  int w = 0, h = 0, comp = 0;
-  Image img;
-  if (stbi_is_16_bit_from_memory(bytes.data(), n)) {
-    std::unique_ptr<uint16_t, void (*)(void*)> px(
-        stbi_load_16_from_memory(bytes.data(), n, &w, &h, &comp, channels), stbi_image_free);
-    if (!px) fail_decode(path);
-    img = Image(w, h, channels);
-    for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = px.get()[i] / 65535.f;
-  } else {
-    std::unique_ptr<uint8_t, void (*)(void*)> px(
-        stbi_load_from_memory(bytes.data(), n, &w, &h, &comp, channels), stbi_image_free);
-    if (!px) fail_decode(path);
-    img = Image(w, h, channels);
-    for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = px.get()[i] / 255.f;
+  if (is_png_file(path)) {  // libpng (data/image8.h): 16-bit files keep their precision
+    const PngSamples s = load_png_samples(path, channels, /*keep_16=*/true);
+    Image img(s.width, s.height, channels);
+    if (s.bits == 16) {
+      const auto* px = reinterpret_cast<const uint16_t*>(s.data.data());
+      for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = px[i] / 65535.f;
+    } else {
+      for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = s.data[i] / 255.f;
+    }
+    return img;
   }
-  return img;
+  if (is_jpeg_file(path)) {  // libjpeg (data/jpeg_read.cpp)
+    int w = 0, h = 0;
+    const std::vector<uint8_t> px = load_jpeg_samples(path, channels, 0, &w, &h);
+    Image img(w, h, channels);
+    for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = px[i] / 255.f;
+    return img;
+  }
+  read_file(path);  // a missing or empty file says so
+  throw Error("cannot read '" + path + "': not a PNG or JPEG image", "neither the PNG nor the JPEG signature");
 }
 
+// Label and edge maps are files this project writes: PNG only, read by libpng (stb's JPEG decoder
+// crashed on a damaged grey JPEG read as one channel: tests/fuzz/corpus/fuzz_image/crash-stb-jpeg-gray-segv).
 LabelMap load_labels(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file(path);
-  const int n = int(bytes.size());
-  int w = 0, h = 0, comp = 0;
-  if (!stbi_info_from_memory(bytes.data(), n, &w, &h, &comp))
-    fail_decode(path);
-  if (comp != 1 || stbi_is_16_bit_from_memory(bytes.data(), n))
+  if (!is_png_file(path)) {
+    read_file(path);  // a missing or empty file says so
+    CSGIS_FAIL("cannot read '", path, "' as a label map: it is not a PNG (label and edge maps are 8-bit one-channel PNGs)");
+  }
+  const PngSamples s = load_png_samples(path, 1, /*keep_16=*/true);
+  if (s.source_channels != 1 || s.source_bits == 16)
     CSGIS_FAIL("cannot read '", path, "' as a label map: expected an 8-bit single-channel image, got ",
-               comp, " channel(s)", (comp == 3 ? " (palette PNGs are expanded to RGB by stb)" : ""));
-  std::unique_ptr<uint8_t, void (*)(void*)> px(
-      stbi_load_from_memory(bytes.data(), n, &w, &h, &comp, 1), stbi_image_free);
-  if (!px) fail_decode(path);
-  LabelMap out(w, h);
-  std::memcpy(out.data.data(), px.get(), out.data.size());
+               s.source_channels, " channel(s) of ", s.source_bits, " bits",
+               (s.source_channels >= 3 && s.source_bits <= 8 ? " (palette PNGs count as RGB)" : ""));
+  LabelMap out(s.width, s.height);
+  std::memcpy(out.data.data(), s.data.data(), out.data.size());
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "data/image8.h"
 
 #include <png.h>
-#include <stb/stb_image.h>
 
 #include <csetjmp>
 #include <cstdio>
@@ -9,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "data/input_file.h"
 #include "engine/error.h"
 #include "engine/io/atomic_file.h"
 
@@ -35,9 +35,37 @@ void on_png_error(png_structp png, png_const_charp msg) {
 }
 void on_png_warning(png_structp, png_const_charp) {}
 
-// Decodes into `out` (sized by the caller from `size_only`); returns false with err->message set.
-bool png_decode(std::FILE* f, png_uint_32* w, png_uint_32* h, unsigned char* out, bool size_only, PngError* err) {
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, err, on_png_error, on_png_warning);
+// What png_decode produces: `channels` 1 (grey) or 3 (RGB) samples of 8 bits (16-bit files scaled
+// with rounding) or, with keep_16, of 16 bits for 16-bit files (native-endian uint16). A colour file
+// read as grey is decoded as RGB and reduced by the caller (png_decode's layout is RGB then).
+struct PngLayout {
+  int channels = 3;
+  bool keep_16 = false;
+};
+struct PngHeader {
+  png_uint_32 width = 0, height = 0;
+  int source_channels = 0;  // as stb counts them: grey 1, grey+alpha 2, RGB 3, RGBA 4, palette 3 (4 with tRNS)
+  int source_bits = 0;      // bits per sample in the file (palette: of the index)
+  bool colour = false;      // RGB or palette: read as grey, it is decoded as RGB
+  int bytes_per_sample = 1;
+};
+
+// Reads the header into *hdr and, when `out` is set, the pixels (out holds hdr's width x height x
+// (colour && channels == 1 ? 3 : channels) x bytes_per_sample, sized by the caller from a first
+// header-only call). Returns false with err->message set. libpng reads chunk by chunk and checks each
+// chunk's length against what follows, so no damaged file makes it allocate more than the image.
+// libpng's own allocations (row buffers, chunk data) go through this: a single block over 64 MB
+// is refused (libpng then fails, or skips an ancillary chunk), because libpng 1.6 allocates an
+// ancillary chunk at the length its header claims even after warning that it is too large
+// (fuzz_image found a 134-byte file whose tEXt claimed 1.5 GB). 64 MB is a row of 8 million
+// RGBA 16-bit pixels; our pixel buffers are the caller's, not libpng's.
+constexpr size_t kPngMaxBlock = size_t(64) << 20;
+png_voidp png_bounded_malloc(png_structp, png_alloc_size_t n) { return n > kPngMaxBlock ? nullptr : std::malloc(n); }
+void png_bounded_free(png_structp, png_voidp p) { std::free(p); }
+
+bool png_decode(std::FILE* f, PngHeader* hdr, const PngLayout& layout, unsigned char* out, PngError* err) {
+  png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, err, on_png_error, on_png_warning, nullptr,
+                                             png_bounded_malloc, png_bounded_free);
   if (!png) return false;
   png_infop info = png_create_info_struct(png);
   png_bytep* volatile rows = nullptr;  // volatile: set after setjmp, read after a longjmp
@@ -48,30 +76,50 @@ bool png_decode(std::FILE* f, png_uint_32* w, png_uint_32* h, unsigned char* out
   }
   png_init_io(png, f);
   png_set_user_limits(png, 0x7fffffff, 0x7fffffff);  // our own limit is max_pixels
+  // Ancillary chunks (text, ICC profile, ...) are read whole into memory: cap their size and count.
+  // A larger one is skipped with a warning; the pixels never depend on them.
+  png_set_chunk_malloc_max(png, 16u << 20);
+  png_set_chunk_cache_max(png, 1000);
   png_read_info(png, info);
-  *w = png_get_image_width(png, info);
-  *h = png_get_image_height(png, info);
-  if (!size_only) {
-    const int color = png_get_color_type(png, info);
+  hdr->width = png_get_image_width(png, info);
+  hdr->height = png_get_image_height(png, info);
+  const int color = png_get_color_type(png, info);
+  const int bits = png_get_bit_depth(png, info);
+  const bool trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+  hdr->source_bits = bits;
+  hdr->colour = color == PNG_COLOR_TYPE_RGB || color == PNG_COLOR_TYPE_RGB_ALPHA || color == PNG_COLOR_TYPE_PALETTE;
+  hdr->source_channels = color == PNG_COLOR_TYPE_GRAY         ? 1
+                         : color == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+                         : color == PNG_COLOR_TYPE_RGB        ? 3
+                         : color == PNG_COLOR_TYPE_RGB_ALPHA  ? 4
+                                                              : (trns ? 4 : 3);
+  const bool wide = layout.keep_16 && bits == 16;
+  hdr->bytes_per_sample = wide ? 2 : 1;
+  if (out) {
+    const int decoded_channels = hdr->colour ? 3 : layout.channels;
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA) {
-      if (png_get_bit_depth(png, info) < 8) png_set_expand_gray_1_2_4_to_8(png);
-      png_set_gray_to_rgb(png);
+      if (bits < 8) png_set_expand_gray_1_2_4_to_8(png);
+      if (decoded_channels == 3) png_set_gray_to_rgb(png);
     }
-    png_set_scale_16(png);
+    if (wide)
+      png_set_swap(png);  // PNG stores 16-bit samples big-endian
+    else
+      png_set_scale_16(png);
     png_set_strip_alpha(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
-    if (png_get_rowbytes(png, info) != size_t(*w) * 3) {
-      std::snprintf(err->message, sizeof err->message, "unexpected layout after conversion to RGB");
+    const size_t row_bytes = size_t(hdr->width) * size_t(decoded_channels) * size_t(hdr->bytes_per_sample);
+    if (png_get_rowbytes(png, info) != row_bytes) {
+      std::snprintf(err->message, sizeof err->message, "unexpected layout after conversion");
       png_destroy_read_struct(&png, &info, nullptr);
       return false;
     }
     // A pointer per row into `out` (8 bytes per row, not per pixel); malloc, not a vector: no C++
     // object may live across libpng's longjmp.
-    rows = static_cast<png_bytep*>(std::malloc(sizeof(png_bytep) * size_t(*h)));
+    rows = static_cast<png_bytep*>(std::malloc(sizeof(png_bytep) * size_t(hdr->height)));
     if (!rows) png_error(png, "out of memory");
-    for (png_uint_32 y = 0; y < *h; ++y) rows[y] = out + size_t(y) * size_t(*w) * 3;
+    for (png_uint_32 y = 0; y < hdr->height; ++y) rows[y] = out + size_t(y) * row_bytes;
     png_read_image(png, rows);
     png_read_end(png, nullptr);
   }
@@ -91,36 +139,76 @@ std::string plain_png_reason(const char* libpng_message) {
   return "the image data is damaged or cut short";
 }
 
-struct File {
-  std::FILE* f = nullptr;
-  explicit File(const std::string& path) : f(std::fopen(path.c_str(), "rb")) {
-    if (!f) CSGIS_FAIL("cannot read '", path, "': ", std::strerror(errno));
-  }
-  ~File() {
-    if (f) std::fclose(f);
-  }
-};
+[[noreturn]] void fail_png(const std::string& path, const PngError& err) {
+  throw Error("cannot read '" + path + "': " + plain_png_reason(err.message), std::string("libpng: ") + err.message);
+}
+
+PngHeader read_png_header(const std::string& path) {
+  InputFile file(path);
+  PngError err;
+  PngHeader hdr;
+  if (!png_decode(file.f, &hdr, PngLayout{}, nullptr, &err)) fail_png(path, err);
+  return hdr;
+}
+
+void decode_png_into(const std::string& path, PngHeader* hdr, const PngLayout& layout, unsigned char* out) {
+  InputFile file(path);
+  PngError err;
+  if (!png_decode(file.f, hdr, layout, out, &err)) fail_png(path, err);
+}
 
 }  // namespace
+
+bool is_png_file(const std::string& path) { return has_png_signature(path); }
+
+PngSamples load_png_samples(const std::string& path, int channels, bool keep_16, int64_t max_pixels) {
+  CSGIS_CHECK(channels == 1 || channels == 3, "load_png_samples: channels must be 1 or 3, got ", channels);
+  const PngHeader head = read_png_header(path);
+  const int64_t w = head.width, h = head.height;
+  if (max_pixels > 0 && w * h > max_pixels)
+    CSGIS_FAIL("'", path, "' is ", w, "x", h, " (", w * h, " pixels), more than the limit of ", max_pixels, " pixels");
+  const PngLayout layout{channels, keep_16};
+  const int decoded_channels = head.colour ? 3 : channels;
+  const size_t bps = keep_16 && head.source_bits == 16 ? 2 : 1;
+  std::vector<uint8_t> buf(size_t(w) * size_t(h) * size_t(decoded_channels) * bps);
+  PngHeader hdr;
+  decode_png_into(path, &hdr, layout, buf.data());
+  PngSamples s;
+  s.width = int(hdr.width), s.height = int(hdr.height), s.channels = channels;
+  s.bits = hdr.bytes_per_sample * 8, s.source_channels = hdr.source_channels, s.source_bits = hdr.source_bits;
+  if (decoded_channels == channels) {
+    s.data = std::move(buf);
+    return s;
+  }
+  // Colour read as grey: stb_image's integer luma, so that results match the loader this replaced.
+  const size_t n = size_t(w) * size_t(h);
+  s.data.resize(n * bps);
+  if (bps == 1) {
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t* p = buf.data() + 3 * i;
+      s.data[i] = uint8_t((p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8);
+    }
+  } else {
+    const auto* src = reinterpret_cast<const uint16_t*>(buf.data());
+    auto* dst = reinterpret_cast<uint16_t*>(s.data.data());
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t* p = src + 3 * i;
+      dst[i] = uint16_t((uint32_t(p[0]) * 19595u + uint32_t(p[1]) * 38470u + uint32_t(p[2]) * 7471u) >> 16);
+    }
+  }
+  return s;
+}
 
 namespace {
 std::pair<int, int> image_size_of(const std::string& path, bool png) {
   if (png) {
-    File file(path);
-    PngError err;
-    png_uint_32 w = 0, h = 0;
-    if (!png_decode(file.f, &w, &h, nullptr, true, &err))
-      throw Error("cannot read '" + path + "': " + plain_png_reason(err.message), std::string("libpng: ") + err.message);
-    return {int(w), int(h)};
+    const PngHeader hdr = read_png_header(path);
+    return {int(hdr.width), int(hdr.height)};
   }
-  int w = 0, h = 0, comp = 0;
-  File file(path);
-  if (!stbi_info_from_file(file.f, &w, &h, &comp)) {
-    const char* r = stbi_failure_reason();
-    throw Error("cannot read '" + path + "': not a PNG or JPEG image (or a variant the decoder does not support)",
-                std::string("stb_image: ") + (r ? r : ""));
-  }
-  return {w, h};
+  if (is_jpeg_file(path)) return jpeg_size(path);
+  InputFile file(path);  // a missing file says so
+  if (std::fgetc(file.f) == EOF) CSGIS_FAIL("cannot read '", path, "': empty file");
+  throw Error("cannot read '" + path + "': not a PNG or JPEG image", "neither the PNG nor the JPEG signature");
 }
 }  // namespace
 
@@ -138,22 +226,13 @@ Image8 load_image8(const std::string& path, int64_t max_pixels) {
   img.height = h;
   if (png) {
     img.rgb.resize(size_t(w) * size_t(h) * 3);
-    File file(path);
-    PngError err;
-    png_uint_32 pw = 0, ph = 0;
-    if (!png_decode(file.f, &pw, &ph, img.rgb.data(), false, &err))
-      throw Error("cannot read '" + path + "': " + plain_png_reason(err.message), std::string("libpng: ") + err.message);
+    PngHeader hdr;
+    decode_png_into(path, &hdr, PngLayout{3, false}, img.rgb.data());
     return img;
   }
-  int sw = 0, sh = 0, comp = 0;
-  File file(path);
-  std::unique_ptr<uint8_t, void (*)(void*)> px(stbi_load_from_file(file.f, &sw, &sh, &comp, 3), stbi_image_free);
-  if (!px || sw != w || sh != h) {
-    const char* r = stbi_failure_reason();
-    throw Error("cannot read '" + path + "': the image data is damaged or cut short",
-                std::string("stb_image: ") + (r ? r : ""));
-  }
-  img.rgb.assign(px.get(), px.get() + size_t(w) * size_t(h) * 3);
+  int jw = 0, jh = 0;
+  img.rgb = load_jpeg_samples(path, 3, max_pixels, &jw, &jh);
+  if (jw != w || jh != h) CSGIS_FAIL("cannot read '", path, "': the image data is damaged or cut short");
   return img;
 }
 

@@ -7,13 +7,30 @@
 
 namespace csgis {
 
+// Messages are one line whatever they quote: control characters that came in with user data (a
+// JSON key holding "\n", a file name with a tab) are shown escaped, as \n, \t or \xNN.
+inline std::string one_line(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  static const char* hex = "0123456789abcdef";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    else out += ch;
+  }
+  return out;
+}
+
 // what() is the message for the user (plain words: what, where, what was expected). A failed
 // CSGIS_CHECK also records where() it failed (the condition and source line): that is for
 // developers, so the driver shows it only with --verbose, never inside the message.
 class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& message, std::string where = {})
-      : std::runtime_error(message.empty() ? "internal error (rerun with --verbose to see where)" : message),
+      : std::runtime_error(message.empty() ? "internal error (rerun with --verbose to see where)" : one_line(message)),
         where_(std::move(where)) {}
   const std::string& where() const noexcept { return where_; }
 

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   // Parse errors as one line, like every other error of the driver.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return std::string("csgis: error: ") + e.what() + " (see --help)\n";
+    return std::string("csgis: error: ") + csgis::one_line(e.what()) + " (see --help)\n";
   });
   app.set_version_flag("--version", version_text());
   bool verbose = false;
@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
       names += (names.empty() ? "" : ", ") + sub->get_name();
     }
     if (!known) {
-      std::fprintf(stderr, "csgis: error: unknown command '%s' (commands: %s; see --help)\n", argv[1], names.c_str());
+      std::fprintf(stderr, "csgis: error: unknown command '%s' (commands: %s; see --help)\n",
+                   csgis::one_line(argv[1]).c_str(), names.c_str());
       return 109;  // CLI11's exit code for arguments it does not expect
     }
   }
@@ -107,8 +108,8 @@ int main(int argc, char** argv) {
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "csgis: error: out of memory (a smaller --tile, batch or image size needs less)\n");
     return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "csgis: error: %s\n", e.what());
+  } catch (const std::exception& e) {  // not ours (the standard library, a parser): one line all the same
+    std::fprintf(stderr, "csgis: error: %s\n", csgis::one_line(e.what()).c_str());
     return 1;
   }
   return 1;

@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libopenblas-dev libomp-dev
-  nlohmann-json3-dev libstb-dev libcli11-dev libeigen3-dev libpng-dev
+  nlohmann-json3-dev libstb-dev libcli11-dev libeigen3-dev libpng-dev libjpeg-dev
   gimp-data
   catch2 libbenchmark-dev
+  clang libclang-rt-dev llvm
 )
 
 missing=()

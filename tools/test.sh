@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs dependencies, configures, builds and runs the whole test suite.
 #   tools/test.sh                 # everything (GPU tests report themselves skipped without a GPU)
-#   tools/test.sh -L simt         # extra arguments go to ctest
+#   tools/test.sh -L simt         # extra arguments go to ctest (and skip the sanitizer stage)
+# Without arguments the sanitizer and fuzzing stage follows (tools/sanitize.sh: ASan+UBSan tests,
+# 60 s per fuzz target, TSan on the threaded tests).
 # Environment: BUILD_DIR (default build), CSGIS_CUDA (ON/OFF, default: ON when nvcc is found),
-#              JOBS (parallel build jobs, default: number of cores).
+#              JOBS (parallel build jobs, default: number of cores),
+#              CSGIS_SANITIZE (1: run the sanitizer stage even with ctest arguments, 0: skip it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tools/setup-deps.sh
 
+# Compiler-cache hits for any clone location (paths below the checkout hash as relative ones).
+export CCACHE_BASEDIR="$PWD"
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 if [ -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null 2>&1; then
@@ -25,5 +30,9 @@ start=$(date +%s)
 cmake --build "$BUILD_DIR" -j "$JOBS"
 echo "== built in $(( $(date +%s) - start )) s"
 echo "== test"
-cd "$BUILD_DIR"
-ctest --output-on-failure -j 2 "$@"
+sanitize=${CSGIS_SANITIZE:-$([ $# -eq 0 ] && echo 1 || echo 0)}
+(cd "$BUILD_DIR" && ctest --output-on-failure -j 2 "$@")
+if [ "$sanitize" = 1 ]; then
+  echo "== sanitizers and fuzzers (tools/sanitize.sh)"
+  bash tools/sanitize.sh
+fi

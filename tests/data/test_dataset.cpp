@@ -158,7 +158,7 @@ TEST_CASE("data: augmentation keeps the five maps aligned", "[unit]") {
                     Contains("'coupled'") && Contains("60x50") && Contains("55x55"));
 }
 
-TEST_CASE("data: loader batches do not depend on the thread count and restart exactly", "[unit]") {
+TEST_CASE("data: loader batches do not depend on the thread count and restart exactly", "[unit][threads]") {
   ProceduralConfig pc;
   pc.size = 40;
   pc.seed = 2;
@@ -198,7 +198,7 @@ TEST_CASE("data: loader batches do not depend on the thread count and restart ex
   CHECK(same_batch(L.next(), serial[1]));
 }
 
-TEST_CASE("data: loader over a folder shuffles per epoch and reports small images", "[unit]") {
+TEST_CASE("data: loader over a folder shuffles per epoch and reports small images", "[unit][threads]") {
   TempDir dir;
   ProceduralConfig pc;
   pc.size = 24;

@@ -1,13 +1,16 @@
 // Image I/O: PNG round trips (8-bit exact, 16-bit), JPEG reading, quantisation, errors, tensors.
 #include <catch2/catch.hpp>
 
+#include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <memory>
 
 #include "data/image.h"
+#include "data/image8.h"
 #include "data_test_util.h"
 #include "engine/error.h"
 
@@ -175,7 +178,7 @@ TEST_CASE("data: image read errors name the file", "[unit]") {
       INFO(msg << " | " << e.where());
       CHECK(msg.rfind("cannot read '" + (dir / "fuzz.png") + "': ", 0) == 0);
       CHECK(std::any_of(plain.begin(), plain.end(), [&](const std::string& p) { return msg.find(p) != std::string::npos; }));
-      CHECK(e.where().rfind("stb_image: ", 0) == 0);  // the decoder's reason, for --verbose
+      CHECK(e.where().rfind("libpng: ", 0) == 0);  // the decoder's reason, for --verbose
     }
   }
   // No temporary left beside a successful atomic write.
@@ -183,6 +186,99 @@ TEST_CASE("data: image read errors name the file", "[unit]") {
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir.path)) files += e.path().filename().string().rfind("ok.png", 0) == 0;
   CHECK(files == 1);
+}
+
+TEST_CASE("data: PNGs are read by libpng, value for value what stb read, for every colour type and depth", "[unit]") {
+  // The fuzz seeds hold every PNG colour type, bit depth 1-16, palettes with tRNS and Adam7.
+  const std::string dir = std::string(CSGIS_TEST_FIXTURES) + "/fuzz/corpus/fuzz_image";
+  int compared = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string path = entry.path().string();
+    if (entry.path().filename().string().rfind("seed-", 0) != 0 || !is_png_file(path)) continue;
+    INFO(path);
+    const bool deep = stbi_is_16_bit(path.c_str());
+    for (int channels : {1, 3}) {
+      const Image ours = load_image(path, channels);
+      int w = 0, h = 0, comp = 0;
+      std::vector<float> ref;
+      if (deep) {
+        std::unique_ptr<uint16_t, void (*)(void*)> px(stbi_load_16(path.c_str(), &w, &h, &comp, channels), stbi_image_free);
+        REQUIRE(px);
+        for (size_t i = 0; i < size_t(w) * h * channels; ++i) ref.push_back(px.get()[i] / 65535.f);
+      } else {
+        std::unique_ptr<uint8_t, void (*)(void*)> px(stbi_load(path.c_str(), &w, &h, &comp, channels), stbi_image_free);
+        REQUIRE(px);
+        for (size_t i = 0; i < size_t(w) * h * channels; ++i) ref.push_back(px.get()[i] / 255.f);
+      }
+      REQUIRE(ours.width == w);
+      REQUIRE(ours.height == h);
+      CHECK(ours.pixels == ref);
+      ++compared;
+    }
+  }
+  CHECK(compared >= 20);
+}
+
+TEST_CASE("data: a PNG chunk that claims more bytes than the file holds is refused without allocating them", "[unit]") {
+  // Found by fuzz_image (tests/fuzz/corpus/fuzz_image/crash-idat-length-1g): stb allocated the
+  // 1.2 GB an IDAT length field claimed before noticing the file is 121 bytes long.
+  TempDir dir;
+  std::vector<uint8_t> png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  std::vector<uint8_t> ihdr;
+  put_be32(ihdr, 5);
+  put_be32(ihdr, 3);
+  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});
+  chunk(png, "IHDR", ihdr);
+  put_be32(png, 0x48000000u);  // an IDAT of 1.2 GB, then 40 bytes
+  for (char c : std::string("IDAT")) png.push_back(uint8_t(c));
+  png.insert(png.end(), 40, 0x55);
+  write_bytes(dir / "bomb.png", png);
+  const std::string reason = "cannot read '" + (dir / "bomb.png") + "': the image data is damaged or cut short";
+  CHECK_THROWS_WITH(load_image(dir / "bomb.png"), reason);
+  CHECK_THROWS_WITH(load_image(dir / "bomb.png", 1), reason);
+  CHECK_THROWS_WITH(load_image8(dir / "bomb.png"), reason);
+  CHECK_THROWS_WITH(load_labels(dir / "bomb.png"), Contains("damaged or cut short"));
+}
+
+TEST_CASE("data: label maps are PNGs only (stb's JPEG decoder crashed on one read as grey)", "[unit]") {
+  // tests/fuzz/corpus/fuzz_image/crash-stb-jpeg-gray-segv: a damaged grey JPEG on which stb,
+  // asked for one channel, read out of bounds. Label and edge maps are files this project writes.
+  const std::string crash = std::string(CSGIS_TEST_FIXTURES) + "/fuzz/corpus/fuzz_image/crash-stb-jpeg-gray-segv";
+  CHECK_THROWS_WITH(load_labels(crash), "cannot read '" + crash +
+                                            "' as a label map: it is not a PNG (label and edge maps are 8-bit one-channel PNGs)");
+  CHECK_THROWS_WITH(load_edges(crash), Contains("it is not a PNG"));
+  TempDir dir;
+  CHECK_THROWS_WITH(load_labels(dir / "none.png"), Contains("No such file"));
+  save_png(dir / "rgb.png", Image(3, 2, 3, 0.5f));
+  CHECK_THROWS_WITH(load_labels(dir / "rgb.png"), Contains("expected an 8-bit single-channel image, got 3 channel(s) of 8 bits"));
+}
+
+TEST_CASE("data: damaged JPEGs on which stb crashed are read by libjpeg or refused in one line", "[unit]") {
+  // stb_image asserted (crash-stb-jpeg-assert) or read out of bounds (crash-stb-jpeg-gray-segv) on
+  // these fuzz_image finds; every reader now either decodes them or refuses with a plain reason.
+  for (const char* name : {"crash-stb-jpeg-assert", "crash-stb-jpeg-gray-segv"}) {
+    const std::string path = std::string(CSGIS_TEST_FIXTURES) + "/fuzz/corpus/fuzz_image/" + name;
+    INFO(path);
+    REQUIRE(is_jpeg_file(path));
+    int outcomes = 0;
+    for (int channels : {1, 3}) {
+      try {
+        const Image img = load_image(path, channels);
+        CHECK(img.pixels.size() == size_t(img.width) * img.height * channels);
+        ++outcomes;
+      } catch (const Error& e) {
+        CHECK_THAT(e.what(), Contains("cannot read '" + path + "': the image data is damaged or cut short"));
+        ++outcomes;
+      }
+    }
+    try {
+      const Image8 img = load_image8(path);
+      CHECK(img.rgb.size() == size_t(img.width) * img.height * 3);
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Contains("damaged or cut short"));
+    }
+    CHECK(outcomes == 2);
+  }
 }
 
 TEST_CASE("data: Image <-> tensor, RGB and BGR", "[unit]") {

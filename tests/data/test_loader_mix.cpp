@@ -55,7 +55,7 @@ bool is_folder_name(const MixFixture& f, const std::string& name) { return name.
 
 }  // namespace
 
-TEST_CASE("loader: procedural_fraction 0 and 1, and a deterministic half-and-half mix", "[unit]") {
+TEST_CASE("loader: procedural_fraction 0 and 1, and a deterministic half-and-half mix", "[unit][threads]") {
   MixFixture f;
   // Fraction 0 with a mix source attached is the plain folder loader, bit for bit.
   LoaderConfig attached = f.config(0);

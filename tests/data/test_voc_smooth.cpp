@@ -134,7 +134,7 @@ TEST_CASE("voc-smooth: the ground truth is the most similar candidate that passe
   CHECK_THROWS_WITH(choose_ground_truth(Image(8, 8, 3), ops), Catch::Contains("at least 11x11"));
 }
 
-TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest", "[unit]") {
+TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest", "[unit][threads]") {
   testing::TempDir dir;
   const std::string images = dir / "images", labels = dir / "labels", out = dir / "set";
   fs::create_directories(images);

@@ -227,7 +227,7 @@ TEST_CASE("voc-smooth build: train, val and test take disjoint photos, held-out 
   CHECK(membership.at("test").size() == 2);
 }
 
-TEST_CASE("voc-smooth build: an interrupted build resumes to the bytes of an uninterrupted one", "[unit]") {
+TEST_CASE("voc-smooth build: an interrupted build resumes to the bytes of an uninterrupted one", "[unit][threads]") {
   testing::TempDir dir;
   fs::create_directories(dir / "photos");
   for (int i = 0; i < 5; ++i) save_png(dir / ("photos/p" + std::to_string(i) + ".png"), block_photo(30, 24, uint64_t(i)));
@@ -287,7 +287,7 @@ TEST_CASE("voc-smooth build: an interrupted build resumes to the bytes of an uni
                     Catch::Contains("holds a data set already"));
 }
 
-TEST_CASE("voc-smooth build: a smoother that throws rejects its crop with the reason, the build goes on", "[unit]") {
+TEST_CASE("voc-smooth build: a smoother that throws rejects its crop with the reason, the build goes on", "[unit][threads]") {
   testing::TempDir dir;
   fs::create_directories(dir / "photos");
   save_png(dir / "photos/wall.png", block_photo(48, 30, 3));

@@ -51,11 +51,11 @@ void check_two_threads(Device dev) {
 
 }  // namespace
 
-TEST_CASE("contexts: two contexts on two threads train and run as each does alone (CPU)", "[unit]") {
+TEST_CASE("contexts: two contexts on two threads train and run as each does alone (CPU)", "[unit][threads]") {
   check_two_threads(Device::cpu());
 }
 
-TEST_CASE("contexts: two contexts on two threads train and run as each does alone (SIMT)", "[simt]") {
+TEST_CASE("contexts: two contexts on two threads train and run as each does alone (SIMT)", "[simt][threads]") {
   check_two_threads(Device::simt());
 }
 

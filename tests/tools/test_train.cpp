@@ -47,6 +47,10 @@ TEST_CASE("train: config errors name the file, field and expectation", "[unit]")
                     Catch::Contains("data.texture_scale_min/texture_scale_max"));
   CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse(R"({"bn_freeze_step": -1})"), where),
                     Catch::Contains("bn_freeze_step"));
+  // A key holding control characters (found by fuzz_train_config: tests/fuzz/corpus/fuzz_train_config/
+  // crash-key-with-newline) is quoted escaped: the message stays one line.
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse("{\"a\\nb\\tc\\u0001\": 1}"), where),
+                    Catch::Contains("unknown key 'a\\nb\\tc\\x01'"));
   // round trip of the effective config
   TrainConfig c = tiny_config();
   TrainConfig d = TrainConfig::from_json(c.to_json(), where);
