@@ -199,10 +199,7 @@ std::unique_ptr<Jess> load_jess(const std::string& path) {
   try {
     model->load_state_dict(file.tensors, /*strict=*/true);
   } catch (const Error& e) {
-    // PyTorch's report is one problem per line; a user message is one line.
-    std::string report = e.what();
-    for (size_t at; (at = report.find("\n\t")) != std::string::npos;) report.replace(at, 2, at == report.find(':') + 1 ? " " : "; ");
-    CSGIS_FAIL("weights '", path, "': ", report);
+    CSGIS_FAIL("weights '", path, "': ", e.what());
   }
   refuse_non_finite_state(path, *model);
   // No record: a plain PyTorch export of the reference, which trains on cv2.imread images (BGR).

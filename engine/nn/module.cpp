@@ -174,8 +174,9 @@ LoadResult Module::load_state_dict(const StateDict& dict, bool strict) {
     report.push_back("Unexpected key(s) in state_dict: " + quoted_list(result.unexpected_keys) + ".");
   report.insert(report.end(), problems.begin(), problems.end());
   if (!report.empty()) {
+    // PyTorch's report, one problem per line there; here on one line, problems joined by "; ".
     std::string msg = "Error(s) in loading state_dict for " + type_name() + ":";
-    for (const auto& p : report) msg += "\n\t" + p;
+    for (size_t i = 0; i < report.size(); ++i) msg += (i == 0 ? " " : "; ") + report[i];
     throw Error(msg);
   }
 
