@@ -22,6 +22,18 @@ TEST_CASE("tensor: creation, shape queries and fill", "[unit]") {
   CHECK(s.item() == 4.0);
 }
 
+TEST_CASE("tensor: tensors without elements are contiguous, whatever their shape", "[unit]") {
+  // fuzz_safetensors (corpus crash-empty-2d-not-contiguous): an F16 tensor of shape [0, 0] came
+  // back non-contiguous, because empty() gives zero-size dims the stride of a size-1 dim.
+  for (const Shape& shape : {Shape{0}, Shape{0, 0}, Shape{3, 0}, Shape{0, 5}, Shape{2, 0, 3, 0}}) {
+    INFO(shape.size());
+    const Tensor t = Tensor::empty(shape, DType::F32, Device::cpu());
+    CHECK(t.numel() == 0);
+    CHECK(t.is_contiguous());
+    CHECK(t.contiguous().is_contiguous());
+  }
+}
+
 TEST_CASE("tensor: views share storage and read the right elements", "[unit]") {
   Tensor a = Tensor::from_vector(std::vector<float>{0, 1, 2, 3, 4, 5}, {2, 3});
   Tensor t = a.transpose(0, 1);
