@@ -9,13 +9,15 @@
 #   tsan  clang, ThreadSanitizer, only the [threads] test cases (the threaded loader, the threaded
 #         data-set builder, two contexts on two threads) and the libraries under them; OpenMP is
 #         LLVM's libomp with its TSan tool (archer), so its barriers are understood
-# Usage: tools/sanitize.sh [asan|fuzz|tsan ...]   (default: all three, in that order)
+# Usage: tools/sanitize.sh [asan|fuzz|tsan ...]   (default: asan fuzz)
 # Environment: ASAN_BUILD_DIR (build-asan), TSAN_BUILD_DIR (build-tsan), JOBS, FUZZ_SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(asan fuzz tsan)
+# tsan is not in the default set: its run crashed (SEGV, no TSan report) in 2 of 3 and then 4 of 4
+# runs of one build (docs/reliability.md, "Not yet promised"); run it by name until that is found.
+[ ${#stages[@]} -gt 0 ] || stages=(asan fuzz)
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
 TSAN_BUILD_DIR=${TSAN_BUILD_DIR:-build-tsan}
 JOBS=${JOBS:-$(nproc)}
