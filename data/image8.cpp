@@ -143,11 +143,12 @@ std::string plain_png_reason(const char* libpng_message) {
   throw Error("cannot read '" + path + "': " + plain_png_reason(err.message), std::string("libpng: ") + err.message);
 }
 
-PngHeader read_png_header(const std::string& path) {
+// The header as `layout` would decode it (bytes_per_sample follows layout.keep_16).
+PngHeader read_png_header(const std::string& path, const PngLayout& layout = {}) {
   InputFile file(path);
   PngError err;
   PngHeader hdr;
-  if (!png_decode(file.f, &hdr, PngLayout{}, nullptr, &err)) fail_png(path, err);
+  if (!png_decode(file.f, &hdr, layout, nullptr, &err)) fail_png(path, err);
   return hdr;
 }
 
@@ -163,13 +164,13 @@ bool is_png_file(const std::string& path) { return has_png_signature(path); }
 
 PngSamples load_png_samples(const std::string& path, int channels, bool keep_16, int64_t max_pixels) {
   CSGIS_CHECK(channels == 1 || channels == 3, "load_png_samples: channels must be 1 or 3, got ", channels);
-  const PngHeader head = read_png_header(path);
+  const PngLayout layout{channels, keep_16};
+  const PngHeader head = read_png_header(path, layout);
   const int64_t w = head.width, h = head.height;
   if (max_pixels > 0 && w * h > max_pixels)
     CSGIS_FAIL("'", path, "' is ", w, "x", h, " (", w * h, " pixels), more than the limit of ", max_pixels, " pixels");
-  const PngLayout layout{channels, keep_16};
   const int decoded_channels = head.colour ? 3 : channels;
-  const size_t bps = keep_16 && head.source_bits == 16 ? 2 : 1;
+  const size_t bps = size_t(head.bytes_per_sample);
   std::vector<uint8_t> buf(size_t(w) * size_t(h) * size_t(decoded_channels) * bps);
   PngHeader hdr;
   decode_png_into(path, &hdr, layout, buf.data());
