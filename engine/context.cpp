@@ -3,13 +3,14 @@
 #include "engine/cpu_isa.h"
 #include "engine/cuda_backend.h"
 #include "engine/error.h"
+#include "kernels/cpu/scratch.h"
 
 namespace csgis {
 
 bool default_cpu_conv_simd() { return selected_cpu_isa() == CpuIsa::Avx2; }
 
 Context::Context(int cuda_device, cudaStream_t stream, uint64_t seed)
-    : cuda_device_(cuda_device), stream_(stream), generator_(seed) {}
+    : cuda_device_(cuda_device), stream_(stream), generator_(seed), cpu_scratch_(std::make_unique<cpu::ScratchArena>()) {}
 
 Context::~Context() {
   if (cublas_) cuda_backend::cublas_destroy(cublas_);
@@ -58,6 +59,20 @@ void* Context::cublas_handle() {
 void* Context::cudnn_handle() {
   if (!cudnn_) cudnn_ = cuda_backend::cudnn_create(stream_);
   return cudnn_;
+}
+
+std::size_t Context::cpu_scratch_bytes() const {
+  std::lock_guard<std::mutex> lock(cpu_scratch_->mutex());
+  return cpu_scratch_->bytes();
+}
+
+void Context::release_cpu_scratch() {
+  std::lock_guard<std::mutex> lock(cpu_scratch_->mutex());  // waits for a kernel using it
+  cpu_scratch_->release();
+}
+
+ScratchLease::ScratchLease(Context& ctx) : lock_(ctx.cpu_scratch().mutex(), std::try_to_lock) {
+  if (lock_.owns_lock()) arena_ = &ctx.cpu_scratch();
 }
 
 void Context::synchronize() {

@@ -5,7 +5,9 @@
 // and makes it current on a thread with ContextGuard. Code that never does so gets a default
 // context (device 0, default stream) created on first use.
 #pragma once
+#include <cstddef>
 #include <memory>
+#include <mutex>
 
 #include "engine/allocator.h"
 #include "engine/device.h"
@@ -14,6 +16,9 @@
 namespace csgis {
 
 class OpProfile;
+namespace cpu {
+class ScratchArena;  // kernels/cpu/scratch.h
+}
 
 // True unless the process's CPU path (engine/cpu_isa.h) is the portable one; throws csgis::Error
 // when CSGIS_CPU_ISA cannot be honoured.
@@ -58,6 +63,13 @@ class Context {
   // Waits for all work queued on this context's stream.
   void synchronize();
 
+  // The scratch memory of the CPU kernels (kernels/cpu/scratch.h): grow-only buffers reused from
+  // call to call, freed with the context or by release_cpu_scratch(). Ops take it through a
+  // ScratchLease; cpu_scratch_bytes() is what it holds now.
+  cpu::ScratchArena& cpu_scratch() { return *cpu_scratch_; }
+  std::size_t cpu_scratch_bytes() const;
+  void release_cpu_scratch();
+
  private:
   int cuda_device_;
   cudaStream_t stream_;
@@ -66,6 +78,20 @@ class Context {
   std::shared_ptr<CachingAllocator> simt_alloc_;
   void* cublas_ = nullptr;
   void* cudnn_ = nullptr;
+  std::unique_ptr<cpu::ScratchArena> cpu_scratch_;
+};
+
+// The context's CPU scratch arena for one kernel call. A context shared by several host threads
+// (the default one, say) lends its arena to one call at a time: while another thread holds it,
+// get() is nullptr and the kernel uses scratch of its own for the call.
+class ScratchLease {
+ public:
+  explicit ScratchLease(Context& ctx);
+  cpu::ScratchArena* get() const { return arena_; }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  cpu::ScratchArena* arena_ = nullptr;
 };
 
 // The context of this thread (the default one unless a ContextGuard is active).

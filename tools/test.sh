@@ -3,7 +3,7 @@
 #   tools/test.sh                 # everything (GPU tests report themselves skipped without a GPU)
 #   tools/test.sh -L simt         # extra arguments go to ctest (and skip the sanitizer stage)
 # Without arguments the sanitizer and fuzzing stage follows (tools/sanitize.sh: ASan+UBSan tests,
-# 60 s per fuzz target; TSan only by `tools/sanitize.sh tsan` for now).
+# 60 s per fuzz target, TSan on the [threads] tests).
 # Environment: BUILD_DIR (default build), CSGIS_CUDA (ON/OFF, default: ON when nvcc is found),
 #              JOBS (parallel build jobs, default: number of cores),
 #              CSGIS_SANITIZE (1: run the sanitizer stage even with ctest arguments, 0: skip it).

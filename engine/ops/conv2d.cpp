@@ -77,12 +77,14 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in
   const Device dev = x.device();
   Tensor y = Tensor::empty({s.N, s.K, s.P, s.Q}, x.dtype(), dev);
   // The context's CPU switches as the forward ran; the backward uses the same.
-  const Context& ctx = current_context();
+  Context& ctx = current_context();
   const cpu::Conv2dCpuOptions cpu_opt{ctx.cpu_conv_simd, ctx.cpu_conv_winograd};
   cpu::Conv2dCpuOptions forward_opt = cpu_opt;
   forward_opt.relu = fused_relu;
 
   if (dev.is_cpu()) {
+    const ScratchLease scratch(ctx);
+    forward_opt.scratch = scratch.get();
     dispatch_float(x.dtype(), [&](auto zero) {
       using T = decltype(zero);
       cpu::conv2d_forward<T>(s, x.data<T>(), w.data<T>(), has_bias ? b.data<T>() : nullptr, y.data<T>(), forward_opt);
@@ -109,10 +111,13 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in
       if (need_w) gw = Tensor::empty({s.K, s.C, s.R, s.S}, g.dtype(), d);
       if (need_b) gb = Tensor::empty({s.K}, g.dtype(), d);
       if (d.is_cpu()) {
+        const ScratchLease scratch(current_context());  // the context backward runs in
+        cpu::Conv2dCpuOptions opt = cpu_opt;
+        opt.scratch = scratch.get();
         dispatch_float(g.dtype(), [&](auto zero) {
           using T = decltype(zero);
-          if (need_x) cpu::conv2d_backward_input<T>(s, g.data<T>(), w.data<T>(), gx.data<T>(), cpu_opt);
-          if (need_w) cpu::conv2d_backward_weight<T>(s, x.data<T>(), g.data<T>(), gw.data<T>(), cpu_opt);
+          if (need_x) cpu::conv2d_backward_input<T>(s, g.data<T>(), w.data<T>(), gx.data<T>(), opt);
+          if (need_w) cpu::conv2d_backward_weight<T>(s, x.data<T>(), g.data<T>(), gw.data<T>(), opt);
           if (need_b) cpu::conv2d_backward_bias<T>(s, g.data<T>(), gb.data<T>());
         });
       } else if (use_cudnn(d)) {

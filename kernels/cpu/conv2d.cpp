@@ -148,23 +148,25 @@ void pack_weights(const T* w, int64_t K, int64_t J, T* wp) {
 // pixels with the channel blocks innermost, so a tile's G slice is re-read from L1.
 template <typename T>
 void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const Conv2dCpuOptions& opt) {
+  ScratchArena& arena = *opt.scratch;  // set by the entry points below
   if constexpr (std::is_same_v<T, float>) {
     // 3x3 stride-1 passes (also backward-input of a stride-1 layer) go through Winograd F(2x2, 3x3).
     const Winograd3x3 wg{g.N, g.C, g.Hs, g.Ws, g.K, g.P, g.Q, g.dh, g.dw, g.plo_h, g.plo_w};
     if (g.R == 3 && g.S == 3 && g.sh == 1 && g.sw == 1 && g.up_h == 1 && g.up_w == 1 && simd_path<T>(opt) &&
         opt.winograd && winograd3x3_suits(wg))
-      return winograd3x3_forward(wg, X, W, bias, Y, opt.relu);
+      return winograd3x3_forward(wg, X, W, bias, Y, opt.relu, &arena);
   }
   const Layout L = make_layout(g);
   const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
-  T* wp = scratch<T, 1>(size_t(kb_count * J * kMR));
+  T* wp = arena.get<T>(1, 0, size_t(kb_count * J * kMR));
   pack_weights(W, g.K, J, wp);
   const bool simd = simd_path<T>(opt);
   const int64_t bands = (g.P + kBandRows - 1) / kBandRows;
   const int64_t band_h = (kBandRows - 1) * g.sh + (g.R - 1) * g.dh + 1;  // V rows one band reads
+  arena.reserve_threads(omp_get_max_threads());
 #pragma omp parallel
   {
-    T* G = scratch<T, 4>(size_t(band_h * L.row));
+    T* G = arena.get<T>(4, omp_get_thread_num(), size_t(band_h * L.row));
 #pragma omp for collapse(2) schedule(static)
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t band = 0; band < bands; ++band) {
@@ -190,12 +192,20 @@ Geo forward_geo(const Conv2dShape& s) {
   return {s.N, s.C, s.H, s.W, s.K, s.R, s.S, s.stride_h, s.stride_w, s.dil_h, s.dil_w, s.pad_h, s.pad_w, 1, 1, s.P, s.Q};
 }
 
+// The options with an arena: the caller's, else `local` (freed when the call returns).
+Conv2dCpuOptions with_scratch(const Conv2dCpuOptions& opt, ScratchArena& local) {
+  Conv2dCpuOptions o = opt;
+  if (!o.scratch) o.scratch = &local;
+  return o;
+}
+
 }  // namespace
 
 
 template <typename T>
 void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y, const Conv2dCpuOptions& opt) {
-  conv_core(forward_geo(s), x, w, bias, y, opt);
+  ScratchArena local;
+  conv_core(forward_geo(s), x, w, bias, y, with_scratch(opt, local));
 }
 
 template <typename T>
@@ -208,11 +218,13 @@ void conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx,
               (s.R - 1) * s.dil_h - s.pad_h, (s.S - 1) * s.dil_w - s.pad_w,
               s.stride_h, s.stride_w, s.H, s.W};
   const int64_t RS = s.R * s.S;
-  T* wt = scratch<T, 2>(size_t(s.w_numel()));
+  ScratchArena local;
+  const Conv2dCpuOptions o = with_scratch(opt, local);
+  T* wt = o.scratch->get<T>(2, 0, size_t(s.w_numel()));
   for (int64_t k = 0; k < s.K; ++k)
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t rs = 0; rs < RS; ++rs) wt[(c * s.K + k) * RS + (RS - 1 - rs)] = w[(k * s.C + c) * RS + rs];
-  conv_core(g, dy, wt, static_cast<const T*>(nullptr), dx, opt);
+  conv_core(g, dy, wt, static_cast<const T*>(nullptr), dx, o);
 }
 
 template <typename T>
@@ -222,8 +234,10 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw
   const int64_t J = s.C * s.R * s.S, kb_count = (s.K + kWMR - 1) / kWMR;
   const int nth = std::max(1, omp_get_max_threads());
   const int64_t group = std::min(s.N, std::max<int64_t>(1, kGatherBytes / int64_t(sizeof(T)) / L.img));
-  T* G = scratch<T, 0>(size_t(group * L.img));
-  T* part = scratch<T, 3>(size_t(nth) * size_t(s.K * J));  // one dw partial per thread
+  ScratchArena local;
+  ScratchArena& arena = opt.scratch ? *opt.scratch : local;
+  T* G = arena.get<T>(0, 0, size_t(group * L.img));
+  T* part = arena.get<T>(3, 0, size_t(nth) * size_t(s.K * J));  // one dw partial per thread
   std::fill(part, part + size_t(nth) * size_t(s.K * J), T(0));
   const bool simd = simd_path<T>(opt);
   for (int64_t n0 = 0; n0 < s.N; n0 += group) {

@@ -10,12 +10,18 @@
 
 namespace csgis::cpu {
 
-// Which float code paths the kernels may take. The engine passes its Context's switches
-// (Context::cpu_conv_simd, Context::cpu_conv_winograd); tests pass them directly.
+class ScratchArena;  // kernels/cpu/scratch.h
+
+// Which float code paths the kernels may take, and where their scratch lives. The engine passes its
+// Context's switches (Context::cpu_conv_simd, Context::cpu_conv_winograd) and arena
+// (Context::cpu_scratch); tests pass them directly.
 struct Conv2dCpuOptions {
   bool simd = true;       // the AVX2/FMA micro-kernels when the CPU has them (false: portable loops)
   bool winograd = false;  // 3x3 stride-1 passes with >= 16 channels through Winograd F(2x2, 3x3)
   bool relu = false;      // forward only: y = max(0, conv + bias) as it is written (NaN stays NaN)
+  // Scratch buffers (the gathered input, packed weights, per-thread partials); nullptr: an arena
+  // of the call's own, freed when it returns. Used by one call at a time.
+  ScratchArena* scratch = nullptr;
 };
 
 // y[n,k,p,q] = bias[k] + sum_{c,r,s} w[k,c,r,s] * x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]

@@ -8,6 +8,8 @@
 #include <memory>
 #include <type_traits>
 
+#include "kernels/cpu/scratch.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define CSGIS_X86 1
@@ -18,18 +20,9 @@
 
 namespace csgis::cpu::conv_tiles {
 
-// Grow-only scratch owned by the calling thread: avoids a zeroing value-init and fresh page faults
-// on every call (the gathered input is ~1.3x the input size). One buffer per (T, Slot), shared by
-// conv2d.cpp and conv2d_winograd.cpp, so a slot must not be live in both at once: conv2d.cpp uses
+// Scratch comes from the caller's ScratchArena (kernels/cpu/scratch.h). Slots: conv2d.cpp uses
 // 0-4 (its backward-input keeps slot 2, the flipped weights, alive while Winograd runs), Winograd
-// 5-7.
-template <typename T, int Slot>
-T* scratch(size_t n) {
-  static thread_local std::unique_ptr<T[]> buf;
-  static thread_local size_t cap = 0;
-  if (n > cap) buf.reset(new T[cap = n]);
-  return buf.get();
-}
+// 5-7. Slots 0-3 are the calling thread's (row 0), 4-7 one per OpenMP thread.
 
 constexpr int kMR = 4;   // forward: output channels per micro-tile (broadcast operand)
 constexpr int kNV = 3;   // forward: 8-wide pixel vectors per micro-tile: 4x24 = 12 accumulators

@@ -204,8 +204,10 @@ CSGIS_AVX2 void winograd_chunk(const Plan& pl, const float* rows, int64_t p0, in
 #endif
 
 void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, const float* bias, float* y,
-                         bool relu) {
+                         bool relu, ScratchArena* scratch) {
 #if CSGIS_X86
+  ScratchArena local;
+  ScratchArena& arena = scratch ? *scratch : local;
   const int64_t kb_count = (g.K + kMR - 1) / kMR;
   const int64_t P2 = 2 * g.dil_w;
   const int64_t Mpad = round_up((g.Q + P2 - 1) / P2 + 1 + 8, 8);  // tiles + the right neighbour + a vector
@@ -219,11 +221,13 @@ void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, c
   // column phases once, in the thread's scratch, and stay in L2 while the band is done.
   const int64_t tile_rows = (g.P + 2 * g.dil_h - 1) / (2 * g.dil_h);  // per row phase (the last may be past P)
   const int64_t bands = (tile_rows + kBandTiles - 1) / kBandTiles;
+  arena.reserve_threads(omp_get_max_threads());
 #pragma omp parallel
   {
-    float* V = scratch<float, 5>(size_t(16 * g.C * kChunk));
-    float* M = scratch<float, 6>(size_t(16 * pl.Kpad * kChunk));
-    float* XB = scratch<float, 7>(size_t((2 * kBandTiles + 2) * pl.row_block));
+    const int t = omp_get_thread_num();
+    float* V = arena.get<float>(5, t, size_t(16 * g.C * kChunk));
+    float* M = arena.get<float>(6, t, size_t(16 * pl.Kpad * kChunk));
+    float* XB = arena.get<float>(7, t, size_t((2 * kBandTiles + 2) * pl.row_block));
 #pragma omp for collapse(3) schedule(static)
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t rp = 0; rp < g.dil_h; ++rp)
@@ -247,7 +251,7 @@ void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, c
         }
   }
 #else
-  (void)g, (void)x, (void)w, (void)bias, (void)y;
+  (void)g, (void)x, (void)w, (void)bias, (void)y, (void)relu, (void)scratch;
 #endif
 }
 

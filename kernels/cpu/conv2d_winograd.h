@@ -23,8 +23,10 @@ struct Winograd3x3 {
 // to pay off).
 bool winograd3x3_suits(const Winograd3x3& g);
 
-// relu: max(0, y) as it is written (NaN stays NaN).
+class ScratchArena;  // kernels/cpu/scratch.h
+
+// relu: max(0, y) as it is written (NaN stays NaN). scratch: slots 5-7 of it (nullptr: the call's own).
 void winograd3x3_forward(const Winograd3x3& g, const float* x, const float* w, const float* bias, float* y,
-                         bool relu = false);
+                         bool relu = false, ScratchArena* scratch = nullptr);
 
 }  // namespace csgis::cpu

@@ -31,6 +31,16 @@
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define CSGIS_SIMT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CSGIS_SIMT_TSAN 1
+#endif
+#endif
+#if defined(CSGIS_SIMT_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace simt {
 namespace detail {
@@ -57,6 +67,37 @@ void asan_finish(void* fake_save, const void** bottom_old, std::size_t* size_old
   __sanitizer_finish_switch_fiber(fake_save, bottom_old, size_old);
 #else
   (void)fake_save, (void)bottom_old, (void)size_old;
+#endif
+}
+
+// ---- TSan fiber annotations (no-ops otherwise) ----
+// ThreadSanitizer keeps a shadow call stack per thread; a swapcontext it is not told about looks
+// like a call that never returns, so without these its shadow stack grows with every switch until
+// the process faults (SEGV with no report). Each context started on a fiber stack gets a TSan fiber
+// of its own; switches synchronize (the fibers of one host thread run one after another).
+// tsan_switch must be inlined: an instrumented call around the switch would enter on one fiber and
+// exit on the other, and each fiber that exits would take a frame off the host's shadow stack.
+void tsan_new_fiber(FiberStack& fs) {
+#if defined(CSGIS_SIMT_TSAN)
+  if (fs.tsan_fiber) __tsan_destroy_fiber(fs.tsan_fiber);  // its context is over or abandoned
+  fs.tsan_fiber = __tsan_create_fiber(0);
+#else
+  (void)fs;
+#endif
+}
+[[gnu::always_inline]] inline void tsan_switch(void* fiber) {
+#if defined(CSGIS_SIMT_TSAN)
+  __tsan_switch_to_fiber(fiber, 0);
+#else
+  (void)fiber;
+#endif
+}
+void tsan_release_fibers(Sched& s) {
+#if defined(CSGIS_SIMT_TSAN)
+  for (FiberStack& fs : s.stacks)
+    if (fs.tsan_fiber) __tsan_destroy_fiber(fs.tsan_fiber), fs.tsan_fiber = nullptr;
+#else
+  (void)s;
 #endif
 }
 
@@ -88,7 +129,11 @@ void switch_to(Sched& s, int t) {
   tls_current = &s.ctx[static_cast<std::size_t>(t)];
   s.switches += 2;
   void* fake = nullptr;
+#if defined(CSGIS_SIMT_TSAN)
+  s.tsan_host = __tsan_get_current_fiber();
+#endif
   asan_start(&fake, fs.lo, fs.size);
+  tsan_switch(fs.tsan_fiber);
   swapcontext(&s.host, &th.ctx);
   asan_finish(fake, nullptr, nullptr);
 }
@@ -97,6 +142,7 @@ void switch_to(Sched& s, int t) {
 void yield_to_host(Sched& s) {
   Thr& th = s.thr[static_cast<std::size_t>(s.cur)];
   asan_start(&th.asan_fake, s.host_stack_bottom, s.host_stack_size);
+  tsan_switch(s.tsan_host);
   swapcontext(&th.ctx, &s.host);
   asan_finish(th.asan_fake, &s.host_stack_bottom, &s.host_stack_size);
 }
@@ -124,6 +170,7 @@ void fiber_entry() {
     s.thr[static_cast<std::size_t>(s.cur)].st = St::Exited;
   }
   asan_start(nullptr, s.host_stack_bottom, s.host_stack_size);  // this fiber is done
+  tsan_switch(s.tsan_host);
   setcontext(&s.host);
   std::abort();  // unreachable
 }
@@ -136,6 +183,7 @@ void start_fiber(Sched& s, int t, int slot) {
   th.ctx.uc_stack.ss_size = fs.size;
   th.ctx.uc_link = nullptr;
   makecontext(&th.ctx, &fiber_entry, 0);
+  tsan_new_fiber(fs);
   th.slot = slot;
   th.asan_fake = nullptr;
 #if defined(CSGIS_SIMT_ASAN)
@@ -215,6 +263,7 @@ Sched& kernel_sched(const char* what) {
 Sched::~Sched() { release_stacks(); }
 
 void Sched::release_stacks() {
+  tsan_release_fibers(*this);
   for (FiberStack& fs : stacks)
     if (fs.map) munmap(fs.map, fs.map_bytes);
   stacks.clear();

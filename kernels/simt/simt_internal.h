@@ -34,6 +34,7 @@ struct FiberStack {
   std::size_t map_bytes = 0;
   char* lo = nullptr;  // usable stack, above the guard page
   std::size_t size = 0;
+  void* tsan_fiber = nullptr;  // ThreadSanitizer's fiber for the context started on this stack
 };
 
 struct Thr {
@@ -71,6 +72,7 @@ struct Sched {
   std::uint64_t switches = 0;
   const void* host_stack_bottom = nullptr;
   std::size_t host_stack_size = 0;
+  void* tsan_host = nullptr;  // ThreadSanitizer's fiber of the host side (its thread's own)
 
   Sched() = default;
   Sched(const Sched&) = delete;
