@@ -12,6 +12,8 @@
 
 #include "engine/device.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 class Allocator {
@@ -71,3 +73,4 @@ void* aligned_host_alloc(size_t bytes);
 void aligned_host_free(void* p);
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -19,6 +19,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::autograd {
 
 class Node {
@@ -108,3 +110,4 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t);
 void run_backward(const Tensor& root, const Tensor& grad);
 
 }  // namespace csgis::autograd
+#pragma GCC visibility pop

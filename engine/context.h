@@ -13,6 +13,8 @@
 #include "engine/device.h"
 #include "engine/generator.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 class OpProfile;
@@ -112,3 +114,4 @@ class ContextGuard {
 cudaStream_t current_stream(Device d);
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -6,6 +6,8 @@
 #pragma once
 #include <string>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 enum class CpuIsa { Generic, Avx2 };
@@ -20,3 +22,4 @@ CpuIsa selected_cpu_isa();
 std::string cpu_isa_report();
 
 }  // namespace csgis
+#pragma GCC visibility pop

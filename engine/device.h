@@ -6,6 +6,8 @@
 #pragma once
 #include <string>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 // Same declaration as CUDA's driver_types.h, so engine headers need no CUDA include.
 typedef struct CUstream_st* cudaStream_t;
 
@@ -40,3 +42,4 @@ bool cuda_available();
 int cuda_device_count();
 
 }  // namespace csgis
+#pragma GCC visibility pop

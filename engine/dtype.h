@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 enum class DType : uint8_t { F32, F64, F16, BF16, I64 };
@@ -38,3 +40,4 @@ template <> struct dtype_of<double> { static constexpr DType value = DType::F64;
 template <> struct dtype_of<int64_t> { static constexpr DType value = DType::I64; };
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // Messages are one line whatever they quote: control characters that came in with user data (a
@@ -68,3 +70,4 @@ inline std::string plain_json_error(const std::string& what) {
 // CSGIS_FAIL(msg...): throws csgis::Error("<msg>") with where() = "at file:line".
 #define CSGIS_FAIL(...) \
   throw ::csgis::Error(::csgis::detail::concat(__VA_ARGS__), ::csgis::detail::concat("at ", __FILE__, ":", __LINE__))
+#pragma GCC visibility pop

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 class Generator {
@@ -30,3 +32,4 @@ class Generator {
 };
 
 }  // namespace csgis
+#pragma GCC visibility pop

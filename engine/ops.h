@@ -5,6 +5,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // ---- elementwise binary with broadcasting (engine/ops/elementwise.cpp) ----
@@ -27,6 +29,7 @@ Tensor mean(const Tensor& x, std::vector<int64_t> dims, bool keepdim = false);
 Tensor max(const Tensor& x, int64_t dim, bool keepdim = false, Tensor* indices = nullptr);
 
 }  // namespace csgis
+#pragma GCC visibility pop
 
 // Other op families, one header each.
 #include "engine/ops/batchnorm.h"

@@ -16,6 +16,8 @@
 #include <map>
 #include <string>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 class OpProfile {
@@ -45,3 +47,4 @@ class OpProfile {
 };
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -15,6 +15,8 @@
 #include "engine/device.h"
 #include "engine/dtype.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 using Shape = std::vector<int64_t>;
@@ -176,3 +178,4 @@ Tensor operator*(double s, const Tensor& a);
 Tensor operator-(const Tensor& a);
 
 }  // namespace csgis
+#pragma GCC visibility pop

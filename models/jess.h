@@ -26,6 +26,8 @@
 #include "engine/nn/module.h"
 #include "models/jess_names.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::models {
 
 // Channel order of the images a set of weights was trained on. The reference trains on OpenCV
@@ -137,3 +139,4 @@ Tensor jess_smooth(Jess& model, const Tensor& image, ChannelOrder image_order = 
 std::vector<uint8_t> jess_to_uint8(const Tensor& image);
 
 }  // namespace csgis::models
+#pragma GCC visibility pop

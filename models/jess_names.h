@@ -17,6 +17,8 @@
 
 #include "engine/io/safetensors.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::models {
 
 struct JessConfig {
@@ -53,3 +55,4 @@ inline int enhance_out_conv(int enhance_blocks) { return kFirstBlock + enhance_b
 JessConfig infer_jess_config(const SafetensorsFile& file);
 
 }  // namespace csgis::models
+#pragma GCC visibility pop

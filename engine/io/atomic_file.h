@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // Streaming form, for files too large (or too scattered) to assemble in one buffer first:
@@ -43,3 +45,4 @@ class AtomicFileWriter {
 void write_file_atomic(const std::string& path, const void* data, size_t n);
 
 }  // namespace csgis
+#pragma GCC visibility pop

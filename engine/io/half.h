@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 inline uint32_t f32_bits(float f) {
@@ -80,3 +82,4 @@ inline uint16_t f32_to_bf16(float f) {
 }
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -15,6 +15,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 struct SafetensorsFile {
@@ -44,3 +46,4 @@ std::string safetensors_header(const std::vector<std::pair<std::string, Tensor>>
                                const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace csgis
+#pragma GCC visibility pop

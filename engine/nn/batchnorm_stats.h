@@ -14,6 +14,8 @@
 
 #include "engine/nn/layers.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::nn {
 
 // Every BatchNorm2d in the module tree, in registration (state_dict) order.
@@ -36,3 +38,4 @@ void restore_batchnorm(Module& root, const BatchNormSnapshot& snapshot);
 void recalibrate_batchnorm(Module& root, int64_t batches, const std::function<void()>& forward_one_batch);
 
 }  // namespace csgis::nn
+#pragma GCC visibility pop

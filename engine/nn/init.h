@@ -10,6 +10,8 @@
 #include "engine/generator.h"
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::nn::init {
 
 enum class FanMode { FanIn, FanOut };
@@ -44,3 +46,4 @@ Tensor xavier_normal_(const Tensor& t, double gain = 1.0, Generator& gen = curre
 void default_conv_init_(const Tensor& weight, const Tensor& bias, Generator& gen = current_context().generator());
 
 }  // namespace csgis::nn::init
+#pragma GCC visibility pop

@@ -10,6 +10,8 @@
 #include "engine/nn/module.h"
 #include "engine/ops/conv2d.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::nn {
 
 // y = conv2d(x, weight, bias): weight [out, in, k, k], bias [out] (undefined when bias = false).
@@ -108,3 +110,4 @@ class Sequential : public Module {
 };
 
 }  // namespace csgis::nn
+#pragma GCC visibility pop

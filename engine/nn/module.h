@@ -13,6 +13,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::nn {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -95,3 +97,4 @@ class Module {
 };
 
 }  // namespace csgis::nn
+#pragma GCC visibility pop

@@ -2,6 +2,8 @@
 #pragma once
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // PyTorch's F.batch_norm for x of shape [N, C, ...] (NCHW for 2-D), per channel c:
@@ -16,3 +18,4 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias, T
                     Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
 }  // namespace csgis
+#pragma GCC visibility pop

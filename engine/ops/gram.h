@@ -3,6 +3,8 @@
 #pragma once
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // f: [N, C, H, W] -> [N, C, C], G[n] = F F^T / (C * H * W) with F = f[n] viewed as C x (H * W)
@@ -10,3 +12,4 @@ namespace csgis {
 Tensor gram(const Tensor& f);
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -8,6 +8,8 @@
 #pragma once
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // op(a) @ op(b) where op(x) = x^T when its flag is set: op(a) is [M,K], op(b) is [K,N] -> [M,N].
@@ -22,3 +24,4 @@ Tensor bmm(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b 
 // the CPU always uses OpenBLAS.
 
 }  // namespace csgis
+#pragma GCC visibility pop

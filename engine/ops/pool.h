@@ -5,6 +5,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // A (height, width) pair for kernel / stride / padding; a single number means both.
@@ -36,3 +38,4 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding = 0
 Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -7,6 +7,8 @@
 #include "engine/tensor.h"
 #include "kernels/pad2d.h"  // PadMode
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // Joins tensors along an existing dimension (negative counts from the end); every other size must
@@ -22,3 +24,4 @@ Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t 
              PadMode mode = PadMode::Constant, double value = 0.0);
 
 }  // namespace csgis
+#pragma GCC visibility pop

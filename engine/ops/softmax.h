@@ -5,6 +5,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // y = x - log(sum_dim exp(x)); backward dx = dy - exp(y) * sum_dim dy
@@ -13,3 +15,4 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor softmax(const Tensor& x, int64_t dim);
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -15,6 +15,8 @@
 #pragma once
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 enum class SsimMode { Loss, Metric };
@@ -27,3 +29,4 @@ Tensor ssim(const Tensor& x, const Tensor& y, SsimMode mode);
 Tensor ssim_per_image(const Tensor& x, const Tensor& y, SsimMode mode);
 
 }  // namespace csgis
+#pragma GCC visibility pop

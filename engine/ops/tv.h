@@ -4,6 +4,8 @@
 #pragma once
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // x: [N, C, H, W]; mask: [N or 1, C or 1, H, W] (broadcast over batch / channels), or undefined
@@ -16,3 +18,4 @@ namespace csgis {
 Tensor masked_tv(const Tensor& x, const Tensor& mask, double wh = 1.0, double ww = 1.0);
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -10,6 +10,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 using std::abs;
@@ -35,3 +37,4 @@ Tensor mul_scalar(const Tensor& x, double s);               // x * s
 Tensor rsub_scalar(double s, const Tensor& x);              // s - x
 
 }  // namespace csgis
+#pragma GCC visibility pop

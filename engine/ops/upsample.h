@@ -4,6 +4,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis {
 
 // x [N,C,H,W] -> [N,C,out_h,out_w]. Per axis, destination index d reads source position
@@ -13,3 +15,4 @@ namespace csgis {
 Tensor upsample_bilinear2d(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners);
 
 }  // namespace csgis
+#pragma GCC visibility pop

@@ -8,6 +8,8 @@
 
 #include "engine/optim/optimizer.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::optim {
 
 class LRScheduler {
@@ -57,3 +59,4 @@ class MultiStepLR : public LRScheduler {
 };
 
 }  // namespace csgis::optim
+#pragma GCC visibility pop

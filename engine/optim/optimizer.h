@@ -9,6 +9,8 @@
 
 #include "engine/tensor.h"
 
+#pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
+
 namespace csgis::optim {
 
 // Everything needed to resume an optimizer (for checkpoints). Tensors are named
@@ -93,3 +95,4 @@ class SGD : public Optimizer {
 };
 
 }  // namespace csgis::optim
+#pragma GCC visibility pop
