@@ -1,5 +1,7 @@
 #include "engine/context.h"
 
+#include <string>
+
 #include "engine/cpu_isa.h"
 #include "engine/cuda_backend.h"
 #include "engine/error.h"
@@ -20,9 +22,11 @@ Context::~Context() {
 CachingAllocator& Context::cuda_allocator() {
   if (!cuda_alloc_) {
     const int dev = cuda_device_;
+    StreamEvents events{cuda_backend::event_record, cuda_backend::event_done, cuda_backend::event_wait,
+                        cuda_backend::event_destroy};
     cuda_alloc_ = std::make_shared<CachingAllocator>(
         [dev](size_t n) { return cuda_backend::malloc_device(n, dev); },
-        [dev](void* p) { cuda_backend::free_device(p, dev); });
+        [dev](void* p) { cuda_backend::free_device(p, dev); }, std::move(events));
   }
   return *cuda_alloc_;
 }
@@ -91,8 +95,31 @@ Context& current_context() {
   return default_context;
 }
 
-ContextGuard::ContextGuard(Context& ctx) : previous_(tls_current) { tls_current = &ctx; }
-ContextGuard::~ContextGuard() { tls_current = previous_; }
+ContextGuard::ContextGuard(Context& ctx) : previous_(tls_current) {
+  // Where a GPU exists, the context's device becomes the thread's current one (kernels launch on
+  // the current device); CPU-only use of a build without a GPU never touches the CUDA runtime.
+  if (cuda_backend::device_count() > 0) {
+    const int n = cuda_backend::device_count(), want = ctx.cuda_device();
+    CSGIS_CHECK(want >= 0 && want < n, "a context for cuda:", want, " but this machine has ", n,
+                " CUDA device", n == 1 ? "" : "s", " (cuda:0", n > 1 ? "-" + std::to_string(n - 1) : std::string(), ")");
+    const int current = cuda_backend::current_device();
+    if (current != want) {
+      cuda_backend::set_device(want);
+      previous_device_ = current;
+    }
+  }
+  tls_current = &ctx;
+}
+
+ContextGuard::~ContextGuard() {
+  tls_current = previous_;
+  if (previous_device_ >= 0) {
+    try {
+      cuda_backend::set_device(previous_device_);
+    } catch (...) {  // a destructor cannot report it; the device was valid when the guard began
+    }
+  }
+}
 
 cudaStream_t current_stream(Device d) {
   return d.is_cuda() ? current_context().stream() : nullptr;

@@ -99,6 +99,8 @@ class ScratchLease {
 // The context of this thread (the default one unless a ContextGuard is active).
 Context& current_context();
 
+// Makes `ctx` the thread's current context and, on a machine with a GPU, its CUDA device the
+// thread's current device; both are put back when the guard ends.
 class ContextGuard {
  public:
   explicit ContextGuard(Context& ctx);
@@ -108,6 +110,7 @@ class ContextGuard {
 
  private:
   Context* previous_;
+  int previous_device_ = -1;  // the device to restore, when the guard changed it
 };
 
 // The stream kernels for device `d` are queued on (nullptr for CPU and SIMT).

@@ -90,9 +90,17 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
 Storage::Storage(void* data, size_t nbytes, Device device, std::function<void(void*)> release)
     : data_(data), nbytes_(nbytes), device_(device), release_(std::move(release)) {}
 
+void Storage::note_use(cudaStream_t stream) {
+  if (stream == stream_ || !allocator_) return;  // the common case, lock-free: stream_ never changes
+  std::lock_guard<std::mutex> lock(uses_mutex_);
+  for (cudaStream_t s : other_streams_)
+    if (s == stream) return;
+  other_streams_.push_back(stream);
+}
+
 Storage::~Storage() {
   if (allocator_) {
-    allocator_->deallocate(data_, nbytes_, stream_);
+    allocator_->deallocate(data_, nbytes_, stream_, other_streams_);
   } else if (release_) {
     release_(data_);
   }
@@ -226,6 +234,7 @@ std::string Tensor::str() const {
 
 void* Tensor::raw_data() const {
   CSGIS_CHECK(impl_, "use of an undefined tensor");
+  if (impl_->storage->device().is_cuda()) impl_->storage->note_use(current_stream(impl_->storage->device()));
   return static_cast<char*>(impl_->storage->data()) + impl_->offset * int64_t(dtype_size(dtype()));
 }
 

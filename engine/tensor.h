@@ -8,6 +8,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,9 +49,16 @@ class Storage {
   // all views of the storage: autograd compares it with the value a backward saw at forward time.
   uint64_t version() const { return version_.load(std::memory_order_relaxed); }
   void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+  // Work queued on `stream` reads or writes this storage. Called for CUDA storages whenever op code
+  // takes their pointer (Tensor::raw_data) with the current stream; a stream other than the one
+  // the block came from is remembered, and freeing the block then waits for that stream's work
+  // (CachingAllocator's pending frees) before the block can be handed out again.
+  void note_use(cudaStream_t stream);
 
  private:
   std::atomic<uint64_t> version_{0};
+  std::mutex uses_mutex_;
+  std::vector<cudaStream_t> other_streams_;  // streams besides stream_ that used the block
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;

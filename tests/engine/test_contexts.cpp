@@ -2,6 +2,7 @@
 // network give exactly what each gives alone (no state shared behind the contexts' backs).
 #include <catch2/catch.hpp>
 
+#include <iostream>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -88,4 +89,53 @@ TEST_CASE("conv2d_relu: one pass at CPU inference, the two ops (and their gradie
   w.zero_grad();
   sum(relu(conv2d(x, w, b, p))).backward();
   CHECK(fused_grad == w.grad().to_vector<float>());
+}
+
+#if CSGIS_HAS_CUDA
+#include <cuda_runtime.h>
+#endif
+
+TEST_CASE("contexts on a real GPU: the guard sets and restores the device, a block another stream used waits for it", "[gpu]") {
+#if CSGIS_HAS_CUDA
+  if (!cuda_available()) {
+    std::cout << "SKIPPED: no CUDA device" << std::endl;
+    return;
+  }
+  int before = -1, now = -1;
+  REQUIRE(cudaGetDevice(&before) == cudaSuccess);
+  {
+    Context ctx(0);
+    ContextGuard guard(ctx);
+    REQUIRE(cudaGetDevice(&now) == cudaSuccess);
+    CHECK(now == 0);
+    // Allocating leaves the thread's device alone.
+    const Tensor t = Tensor::ones({7}).to(Device::cuda());
+    REQUIRE(cudaGetDevice(&now) == cudaSuccess);
+    CHECK(now == 0);
+  }
+  Context missing(cuda_device_count());
+  CHECK_THROWS_WITH(ContextGuard(missing), Catch::Contains("this machine has"));
+  REQUIRE(cudaGetDevice(&now) == cudaSuccess);
+  CHECK(now == before);
+
+  cudaStream_t side = nullptr;
+  REQUIRE(cudaStreamCreate(&side) == cudaSuccess);
+  {
+    Context ctx(0, nullptr);
+    ContextGuard guard(ctx);
+    {
+      const Tensor a = Tensor::ones({1 << 20}).to(Device::cuda());  // from the default stream's cache
+      ctx.set_stream(side);
+      const Tensor b = mul(a, a);  // read on the side stream
+      ctx.set_stream(nullptr);
+      CHECK(b.to_vector<float>()[12345] == 1.f);
+    }
+    // `a` went back with an event on the side stream; `b` (allocated on it, used only there) did not.
+    CHECK(ctx.cuda_allocator().stats().pending_blocks == 1);
+    REQUIRE(cudaStreamSynchronize(side) == cudaSuccess);
+    const Tensor c = Tensor::zeros({5}).to(Device::cuda());  // an allocation reclaims finished frees
+    CHECK(ctx.cuda_allocator().stats().pending_blocks == 0);
+  }
+  REQUIRE(cudaStreamDestroy(side) == cudaSuccess);
+#endif
 }

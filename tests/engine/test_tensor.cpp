@@ -1,6 +1,8 @@
 // Tensor basics: creation, views sharing storage, copies across devices and dtypes, from_blob.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "engine/autograd.h"
 #include "engine/context.h"
 #include "engine/ops.h"
@@ -143,6 +145,67 @@ TEST_CASE("allocator: caching allocator reuses freed blocks per stream", "[unit]
   CHECK(CachingAllocator::round_size(1) == 512);
   CHECK(CachingAllocator::round_size(513) == 1024);
   CHECK(CachingAllocator::round_size((1 << 20) + 1) == size_t(2) << 20);
+}
+
+TEST_CASE("allocator: a block another stream used waits for that stream's event before it is reused", "[unit]") {
+  // Fake events: each is an id; the test decides when the work before it has finished.
+  std::set<int> finished;
+  std::vector<int*> live_events;
+  int recorded = 0, waited = 0, destroyed = 0;
+  std::vector<cudaStream_t> recorded_on;
+  StreamEvents events{
+      [&](cudaStream_t s) { recorded_on.push_back(s); live_events.push_back(new int(recorded++)); return static_cast<void*>(live_events.back()); },
+      [&](void* e) { return finished.count(*static_cast<int*>(e)) > 0; },
+      [&](void* e) { ++waited; finished.insert(*static_cast<int*>(e)); },
+      [&](void* e) { ++destroyed; delete static_cast<int*>(e); }};
+  int raw_allocs = 0;
+  bool out_of_memory = false;
+  CachingAllocator alloc([&](size_t n) { return out_of_memory ? nullptr : (++raw_allocs, aligned_host_alloc(n)); },
+                         [&](void* p) { aligned_host_free(p); }, events);
+  const cudaStream_t s1 = reinterpret_cast<cudaStream_t>(0x10), s2 = reinterpret_cast<cudaStream_t>(0x20),
+                     s3 = reinterpret_cast<cudaStream_t>(0x30);
+  void* a = alloc.allocate(3000, s1);
+  alloc.deallocate(a, 3000, s1, {s2, s1, s3});  // used on s2 and s3 too (s1 itself needs no event)
+  CHECK(recorded == 2);
+  CHECK(recorded_on == std::vector<cudaStream_t>{s2, s3});
+  CHECK(alloc.stats().pending_blocks == 1);
+  void* b = alloc.allocate(3000, s1);  // s2's and s3's work may still read `a`: a fresh block
+  CHECK(b != a);
+  CHECK(raw_allocs == 2);
+  alloc.deallocate(b, 3000, s1);  // only s1 used it: reusable at once
+  finished.insert(0);             // s2 done, s3 not yet
+  void* c = alloc.allocate(3000, s1);
+  CHECK(c == b);
+  CHECK(alloc.stats().pending_blocks == 1);
+  finished.insert(1);  // s3 done too: `a` is back
+  void* d = alloc.allocate(3000, s1);
+  CHECK(d == a);
+  CHECK(alloc.stats().pending_blocks == 0);
+  CHECK(destroyed == 2);
+  CHECK(waited == 0);  // nothing blocked so far
+  // Out of memory: pending blocks are waited for (not dropped), and the cache is given back.
+  alloc.deallocate(c, 3000, s1, {s2});
+  alloc.deallocate(d, 3000, s1);
+  out_of_memory = true;
+  CHECK_THROWS_WITH(alloc.allocate(size_t(4) << 20, s1), Catch::Contains("out of memory"));
+  CHECK(waited == 1);
+  CHECK(alloc.stats().pending_blocks == 0);
+  CHECK(alloc.stats().reserved_bytes == 0);
+  CHECK(destroyed == 3);
+  // Emptying the cache waits for pending blocks too.
+  out_of_memory = false;
+  void* e = alloc.allocate(100, s2);
+  alloc.deallocate(e, 100, s2, {s1});
+  alloc.empty_cache();
+  CHECK(waited == 2);
+  CHECK(alloc.stats().reserved_bytes == 0);
+  CHECK(destroyed == 4);
+  CHECK(live_events.size() == 4);
+  // An allocator without events cannot honour a free that another stream must finish first.
+  CachingAllocator plain([](size_t n) { return aligned_host_alloc(n); }, [](void* p) { aligned_host_free(p); });
+  void* f = plain.allocate(64, s1);
+  CHECK_THROWS_WITH(plain.deallocate(f, 64, s1, {s2}), Catch::Contains("no events"));
+  plain.deallocate(f, 64, s1);
 }
 
 TEST_CASE("context: SIMT tensors come from the context's caching allocator", "[unit]") {
