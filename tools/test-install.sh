@@ -12,14 +12,15 @@ cd "$(dirname "$0")/.."
 src=$(pwd)
 soversion=0.2
 
-# PREFIX LABEL: builds and runs the three consumers against the package installed in PREFIX.
+# PREFIX LABEL: builds and runs the four consumers against the package installed in PREFIX
+# (cuda_interop on the GPU where there is one, else on the emulated CUDA device).
 check_consumers() {
   local prefix=$1 label=$2 dir
   if grep -rl -e "$src" -e "$build" "$prefix/lib/cmake" "$prefix/include" >/dev/null 2>&1; then
     echo "installed files name paths of the build machine:"; grep -rn -e "$src" -e "$build" "$prefix/lib/cmake" "$prefix/include" | head
     exit 1
   fi
-  for ex in smooth_image custom_op train_tiny; do
+  for ex in smooth_image custom_op train_tiny cuda_interop; do
     dir="$build/example-$label-$ex"
     rm -rf "$dir"
     cmake -S "examples/$ex" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -28,6 +29,7 @@ check_consumers() {
   done
   "$build/example-$label-custom_op/custom_op"
   "$build/example-$label-train_tiny/train_tiny" | tail -1
+  "$build/example-$label-cuda_interop/cuda_interop" weights/jess-real.safetensors 24
   local out="$build/example-$label-smooth_image/smoothed.png"
   rm -f "$out"
   "$build/example-$label-smooth_image/smooth_image" weights/jess-real.safetensors examples/photo_dog.png "$out"
@@ -56,7 +58,7 @@ check_soname "$lib"
 if command -v python3 >/dev/null; then
   OMP_NUM_THREADS=2 python3 examples/python/smooth_ctypes.py --lib "$lib" --weights weights/jess-real.safetensors --size 64
 fi
-echo "installed package (static): $(du -sh "$prefix/lib" | cut -f1) of libraries; smooth_image, custom_op and train_tiny built against it and ran"
+echo "installed package (static): $(du -sh "$prefix/lib" | cut -f1) of libraries; smooth_image, custom_op, train_tiny and cuda_interop built against it and ran"
 
 [ "${CSGIS_INSTALL_SHARED:-1}" = 0 ] && exit 0
 
