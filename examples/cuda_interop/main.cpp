@@ -34,7 +34,7 @@ std::vector<float> make_image(int size) {
   return img;
 }
 
-void check(bool ok, const char* what) {
+[[maybe_unused]] void check(bool ok, const char* what) {  // (used by the CUDA branches)
   if (!ok) throw std::runtime_error(what);
 }
 
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   }
   try {
     const std::vector<float> image = make_image(size);
-    const size_t bytes = image.size() * sizeof(float);
+    [[maybe_unused]] const size_t bytes = image.size() * sizeof(float);
     const bool gpu = csgis::cuda_available();
     const csgis::Device device = gpu ? csgis::Device::cuda(0) : csgis::Device::simt();
 
