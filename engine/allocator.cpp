@@ -27,7 +27,10 @@ CachingAllocator::CachingAllocator(RawAlloc raw_alloc, RawFree raw_free, StreamE
 
 CachingAllocator::~CachingAllocator() {
   // Live blocks belong to tensors that outlive us only through a programming error; free the cache.
-  empty_cache();
+  try {
+    empty_cache();
+  } catch (...) {  // at process exit the CUDA runtime may be gone; the memory goes with the process
+  }
 }
 
 void* CachingAllocator::allocate(size_t bytes, cudaStream_t stream) {
@@ -72,14 +75,24 @@ void CachingAllocator::deallocate(void* ptr, size_t /*bytes*/, cudaStream_t stre
   CSGIS_CHECK(it != live_sizes_.end(), "CachingAllocator: freeing a pointer it did not allocate");
   const size_t size = it->second;
   std::vector<void*> events;
+  bool recorded = true;
   for (cudaStream_t s : other_streams) {
     if (s == stream) continue;
     CSGIS_CHECK(events_.record, "CachingAllocator: a block used on another stream, but this allocator has no events");
-    events.push_back(events_.record(s));
+    try {
+      events.push_back(events_.record(s));
+    } catch (...) {  // frees run in destructors: never throw from here
+      recorded = false;
+      break;
+    }
   }
   live_sizes_.erase(it);
   stats_.allocated_bytes -= size;
-  if (events.empty()) {
+  if (!recorded) {
+    // Without the events nothing says when the other streams are done with the block: it is never
+    // handed out again (it stays reserved until the process ends), which is safe.
+    for (void* e : events) events_.destroy(e);
+  } else if (events.empty()) {
     free_blocks_.emplace(std::make_pair(stream, size), ptr);
   } else {
     pending_.push_back(Pending{ptr, size, stream, std::move(events)});

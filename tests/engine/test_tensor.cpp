@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <stdexcept>
 
 #include "engine/autograd.h"
 #include "engine/context.h"
@@ -201,6 +202,24 @@ TEST_CASE("allocator: a block another stream used waits for that stream's event 
   CHECK(alloc.stats().reserved_bytes == 0);
   CHECK(destroyed == 4);
   CHECK(live_events.size() == 4);
+  // A failing event record (a broken CUDA context) never throws from the free: the block is
+  // retired instead of being handed out again.
+  {
+    bool fail = false;
+    StreamEvents flaky{[&](cudaStream_t s) -> void* { if (fail) throw std::runtime_error("no events"); return events.record(s); },
+                       events.done, events.wait, events.destroy};
+    CachingAllocator retiring([](size_t n) { return aligned_host_alloc(n); }, [](void* p) { aligned_host_free(p); }, flaky);
+    void* g = retiring.allocate(64, s1);
+    fail = true;
+    CHECK_NOTHROW(retiring.deallocate(g, 64, s1, {s2}));
+    fail = false;
+    void* h = retiring.allocate(64, s1);
+    CHECK(h != g);
+    CHECK(retiring.stats().pending_blocks == 0);
+    CHECK(retiring.stats().allocated_bytes == 512);
+    retiring.deallocate(h, 64, s1);
+    aligned_host_free(g);  // the retired block is the caller's to reclaim here (the test owns the raw memory)
+  }
   // An allocator without events cannot honour a free that another stream must finish first.
   CachingAllocator plain([](size_t n) { return aligned_host_alloc(n); }, [](void* p) { aligned_host_free(p); });
   void* f = plain.allocate(64, s1);
