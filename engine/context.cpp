@@ -97,9 +97,9 @@ Context& current_context() {
 
 ContextGuard::ContextGuard(Context& ctx) : previous_(tls_current) {
   // Where a GPU exists, the context's device becomes the thread's current one (kernels launch on
-  // the current device); CPU-only use of a build without a GPU never touches the CUDA runtime.
-  if (cuda_backend::device_count() > 0) {
-    const int n = cuda_backend::device_count(), want = ctx.cuda_device();
+  // the current device); without one the guard only counts devices (once per process).
+  if (const int n = cuda_backend::device_count(); n > 0) {
+    const int want = ctx.cuda_device();
     CSGIS_CHECK(want >= 0 && want < n, "a context for cuda:", want, " but this machine has ", n,
                 " CUDA device", n == 1 ? "" : "s", " (cuda:0", n > 1 ? "-" + std::to_string(n - 1) : std::string(), ")");
     const int current = cuda_backend::current_device();

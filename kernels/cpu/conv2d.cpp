@@ -235,7 +235,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw
   const int nth = std::max(1, omp_get_max_threads());
   const int64_t group = std::min(s.N, std::max<int64_t>(1, kGatherBytes / int64_t(sizeof(T)) / L.img));
   ScratchArena local;
-  ScratchArena& arena = opt.scratch ? *opt.scratch : local;
+  ScratchArena& arena = *with_scratch(opt, local).scratch;
   T* G = arena.get<T>(0, 0, size_t(group * L.img));
   T* part = arena.get<T>(3, 0, size_t(nth) * size_t(s.K * J));  // one dw partial per thread
   std::fill(part, part + size_t(nth) * size_t(s.K * J), T(0));
