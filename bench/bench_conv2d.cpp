@@ -14,7 +14,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/conv2d_shape.h"
+#include "kernels/common/conv2d_shape.h"
 #include "kernels/cpu/conv2d.h"
 
 namespace {

@@ -2,12 +2,16 @@
 //   CPU tensors:  dispatch_float(dtype, [&](auto zero) { using T = decltype(zero); cpu::f<T>(...); })
 //   CUDA / SIMT:  CSGIS_GPU_CALL(device, f, args...)  -> csgis::cuda::f(args..., stream) on a GPU,
 //                 csgis::simt_cuda::f(args..., nullptr) on the emulated device.
+//                 The calling source declares the launchers of each family it uses with
+//                 #define CSGIS_GPU_LAUNCHERS "kernels/cuda/<family>.h" + #include "kernels/gpu.h".
+// Every op has one implicit argument besides its tensors: the calling thread's current Context
+// (current_stream(dev) above, and the switches the kernels read), as PyTorch's current stream.
 #pragma once
 #include "engine/autograd.h"
 #include "engine/context.h"
 #include "engine/error.h"
 #include "engine/tensor.h"
-#include "kernels/gpu.h"
+#include "kernels/common/layout.h"  // StridedLayout
 
 namespace csgis::detail {
 [[noreturn]] void no_cuda_build();

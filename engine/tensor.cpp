@@ -10,7 +10,6 @@
 #include "engine/dispatch.h"
 #include "engine/error.h"
 #include "engine/generator.h"
-#include "kernels/cpu/copy.h"
 
 namespace csgis {
 
@@ -262,127 +261,6 @@ double Tensor::item() const {
   if (h.dtype() == DType::F64) return *h.data<double>();
   if (h.dtype() == DType::I64) return double(*h.data<int64_t>());
   CSGIS_FAIL("item() on a ", dtype_name(h.dtype()), " tensor");
-}
-
-// ---------------------------------------------------------------- copies
-namespace {
-// Bumps the written tensor's storage version on every way out of an in-place write.
-struct VersionBump {
-  const Tensor& t;
-  ~VersionBump() {
-    if (t.defined() && t.impl()->storage) t.impl()->storage->bump_version();
-  }
-};
-}  // namespace
-
-Tensor& Tensor::copy_(const Tensor& src) {
-  const VersionBump bump{*this};
-  CSGIS_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
-              " does not match destination shape ", shape_str(shape()));
-  CSGIS_CHECK(!(autograd::grad_enabled() && requires_grad()),
-              "copy_ into a tensor that requires grad (wrap in NoGradGuard)");
-  const Device sd = src.device(), dd = device();
-  if (numel() == 0) return *this;
-  if (sd.is_host_memory() && dd.is_host_memory()) {
-    const auto sl = layout_of(src), dl = layout_of(*this);
-    auto run = [&](auto s0, auto d0) {
-      using S = decltype(s0);
-      using D = decltype(d0);
-      cpu::strided_copy<S, D>(static_cast<const S*>(src.raw_data()), sl, static_cast<D*>(raw_data()), dl);
-    };
-    // float32, float64 and int64 convert into each other (int64 <-> float rounds as C++ does).
-    auto with_type = [](DType t, auto&& f) {
-      if (t == DType::I64) return f(int64_t{});
-      dispatch_float(t, f);
-    };
-    with_type(src.dtype(), [&](auto s0) { with_type(dtype(), [&](auto d0) { run(s0, d0); }); });
-    return *this;
-  }
-  CSGIS_CHECK(src.dtype() == dtype(), "copy_ across devices needs equal dtypes (", dtype_name(src.dtype()),
-              " to ", dtype_name(dtype()), "); convert on the host first");
-  if (sd.is_cuda() && dd.is_cuda()) {
-    CSGIS_CHECK(dtype() == DType::F32, "CUDA copies are float32");
-    CSGIS_GPU_CALL(dd, strided_copy, src.data<float>(), layout_of(src), data<float>(), layout_of(*this));
-    return *this;
-  }
-  // Host <-> device: bring both sides to contiguous buffers, then one memcpy.
-  Tensor s = src.contiguous();
-  Tensor d = is_contiguous() ? *this : Tensor::empty(shape(), dtype(), dd);
-  const auto kind = sd.is_cuda() ? cuda_backend::CopyKind::DeviceToHost : cuda_backend::CopyKind::HostToDevice;
-  cuda_backend::memcpy_async(d.raw_data(), s.raw_data(), nbytes(), kind,
-                             current_stream(sd.is_cuda() ? sd : dd));
-  if (!d.same_storage(*this)) copy_(d);
-  return *this;
-}
-
-Tensor& Tensor::fill_(double value) {
-  const VersionBump bump{*this};
-  const Device d = device();
-  if (numel() == 0) return *this;
-  if (!is_contiguous()) return copy_(Tensor::full(shape(), value, dtype(), d));
-  if (d.is_host_memory() && !(d.is_simt() && dtype() == DType::F32)) {
-    if (dtype() == DType::I64) {
-      cpu::fill<int64_t>(data<int64_t>(), numel(), int64_t(value));
-    } else {
-      dispatch_float(dtype(), [&](auto zero) {
-        using T = decltype(zero);
-        cpu::fill<T>(data<T>(), numel(), T(value));
-      });
-    }
-  } else {
-    check_gpu_dtype(*this, "fill_");
-    CSGIS_GPU_CALL(d, fill, data<float>(), numel(), float(value));
-  }
-  return *this;
-}
-
-Tensor Tensor::to(Device d) const {
-  if (device() == d) return *this;
-  Tensor out = Tensor::empty(shape(), dtype(), d);
-  {
-    autograd::NoGradGuard g;
-    out.copy_(*this);
-  }
-  if (autograd::needs_grad({*this})) {
-    const Device src = device();
-    autograd::record(out, "ToDevice", {*this}, [src](const Tensor& g) -> std::vector<Tensor> {
-      return {g.to(src)};
-    }, std::vector<Tensor>{});
-  }
-  return out;
-}
-
-Tensor Tensor::to(DType t) const {
-  if (dtype() == t) return *this;
-  CSGIS_CHECK(device().is_host_memory(), "dtype conversion runs on host tensors; move to cpu first");
-  Tensor out = Tensor::empty(shape(), t, device());
-  {
-    autograd::NoGradGuard g;
-    out.copy_(*this);
-  }
-  if (autograd::needs_grad({*this})) {
-    const DType src = dtype();
-    autograd::record(out, "ToDType", {*this}, [src](const Tensor& g) -> std::vector<Tensor> {
-      return {g.to(src)};
-    }, std::vector<Tensor>{});
-  }
-  return out;
-}
-
-Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
-  return clone();
-}
-
-Tensor Tensor::clone() const {
-  Tensor out = Tensor::empty(shape(), dtype(), device());
-  {
-    autograd::NoGradGuard g;
-    out.copy_(*this);
-  }
-  if (autograd::needs_grad({*this}))
-    autograd::record(out, "Clone", {*this}, [](const Tensor& g) -> std::vector<Tensor> { return {g}; }, std::vector<Tensor>{});
-  return out;
 }
 
 // ---------------------------------------------------------------- autograd surface

@@ -40,6 +40,11 @@ struct RegisterOps {
 // `shapes` when given).
 std::vector<Tensor> make_case_inputs(const OpCase& c, uint64_t seed, const std::vector<Shape>& shapes = {});
 
+// A `make_input` for ops that pick one element (max, max pooling): a permutation of values 0.1
+// apart (7919 is prime, so i -> 7919 i mod n is a permutation for the case sizes) plus 0.01 x the
+// draw, so the maximum is unique and finite differences never move it.
+Tensor distinct_values(int index, const Tensor& normal);
+
 // The case's input shapes scaled to `user` (the shape of input 0): shapes_for when the case has
 // one; otherwise every input shaped like input 0 takes `user` (of any rank when all inputs are
 // shaped alike), every 1-D input as long as input 0's channel dimension (dimension 1) takes user[1],

@@ -49,6 +49,13 @@ check_soname() {
 prefix="$build/install-check"
 rm -rf "$prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
+# What is installed is what is public: exactly the headers of include/csgis/ and the generated op
+# umbrella engine/ops.h, nothing of the internal headers beside the sources.
+want=$( (cd include/csgis && find . -name '*.h'; echo ./engine/ops.h) | sort)
+have=$(cd "$prefix/include/csgis" && find . -type f | sort)
+if [ "$want" != "$have" ]; then
+  echo "installed headers differ from include/csgis/ (< source, > installed):"; diff <(echo "$want") <(echo "$have") || true; exit 1
+fi
 check_consumers "$prefix" static
 # The C API's shared library: only csgis_* exported, versioned soname, and usable from Python's ctypes.
 lib="$prefix/lib/libcsgis_c.so"

@@ -4,6 +4,8 @@
 #include "data/smoothers/gpu_fft.h"
 #include "data/smoothers/gpu_smoothers.h"
 #include "engine/dispatch.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/fft_smoothers.h"
+#include "kernels/gpu.h"
 
 namespace csgis::data::smoothers {
 

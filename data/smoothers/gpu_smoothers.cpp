@@ -3,6 +3,10 @@
 #include <cmath>
 
 #include "engine/dispatch.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/bilateral.h"
+#include "kernels/gpu.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/guided_filter.h"
+#include "kernels/gpu.h"
 
 namespace csgis::data::smoothers {
 

@@ -18,7 +18,7 @@
 #include "data/smoothers/guided_filter.h"
 #include "data/smoothers/rolling_guidance.h"
 #include "engine/tensor.h"
-#include "kernels/smoothers.h"  // WindowBorder
+#include "kernels/common/smoothers.h"  // WindowBorder
 
 namespace csgis::data::smoothers {
 

@@ -6,6 +6,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/batchnorm.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/batchnorm.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

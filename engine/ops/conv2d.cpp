@@ -5,11 +5,13 @@
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
-#include "kernels/conv2d_shape.h"
+#include "kernels/common/conv2d_shape.h"
 #include "kernels/cpu/conv2d.h"
 #if CSGIS_HAS_CUDA
 #include "kernels/cuda/conv2d_cudnn.h"
 #endif
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/conv2d.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

@@ -3,6 +3,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/elementwise.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/elementwise.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

@@ -3,6 +3,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/gram.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/gram.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

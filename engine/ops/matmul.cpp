@@ -11,6 +11,8 @@
 #if CSGIS_HAS_CUDA
 #include "kernels/cuda/matmul_cublas.h"
 #endif
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/matmul.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

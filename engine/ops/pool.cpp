@@ -5,6 +5,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/pool.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/pool.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

@@ -6,6 +6,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/shape.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/shape.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 
@@ -16,8 +18,12 @@ const char* mode_name(PadMode m) {
     case PadMode::Reflect: return "reflect";
     case PadMode::Replicate: return "replicate";
   }
-  return "?";
+  return nullptr;
 }
+
+// The public PadMode and the kernels' PadKind (kernels include nothing of the engine) share values.
+static_assert(int(PadMode::Constant) == int(PadKind::Constant) && int(PadMode::Reflect) == int(PadKind::Reflect) &&
+              int(PadMode::Replicate) == int(PadKind::Replicate), "PadMode and PadKind must agree");
 }  // namespace
 
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
@@ -88,6 +94,7 @@ Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t 
   CSGIS_CHECK(x.defined(), "pad2d: undefined input tensor");
   CSGIS_CHECK(x.dim() >= 2, "pad2d pads the last two dims of an (N, C, H, W) tensor, got shape ",
               shape_str(x.shape()));
+  CSGIS_CHECK(mode_name(mode) != nullptr, "pad2d: mode ", int(mode), " is not a PadMode (constant 0, reflect 1, replicate 2)");
   CSGIS_CHECK(left >= 0 && right >= 0 && top >= 0 && bottom >= 0, "pad2d: negative padding (left ", left,
               ", right ", right, ", top ", top, ", bottom ", bottom, ")");
   const int64_t h = x.size(-2), w = x.size(-1);
@@ -99,7 +106,7 @@ Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t 
                 ") must be smaller than the input's H x W = ", h, " x ", w);
   if (mode != PadMode::Constant && (left || right || top || bottom))
     CSGIS_CHECK(h > 0 && w > 0, "pad2d ", mode_name(mode), ": cannot pad an empty H x W = ", h, " x ", w);
-  const Pad2dSpec spec{left, right, top, bottom, mode};
+  const Pad2dSpec spec{left, right, top, bottom, static_cast<PadKind>(mode)};
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 2] = h + top + bottom;
   out_shape[out_shape.size() - 1] = w + left + right;

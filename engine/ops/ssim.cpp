@@ -5,6 +5,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/ssim.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/ssim.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

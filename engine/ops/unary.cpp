@@ -1,9 +1,11 @@
 // Unary elementwise ops: one forward kernel and one backward kernel (dx = f'(x or y) * dy) for the
-// whole family, selected by UnaryOp (kernels/unary_op.h).
+// whole family, selected by UnaryOp (kernels/common/unary_op.h).
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/unary.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/unary.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

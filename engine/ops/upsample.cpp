@@ -4,6 +4,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/cpu/upsample.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/upsample.h"
+#include "kernels/gpu.h"
 
 namespace csgis {
 

@@ -5,6 +5,8 @@
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "kernels/cpu/optim.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/optim.h"
+#include "kernels/gpu.h"
 
 namespace csgis::optim {
 

@@ -6,7 +6,7 @@
 // Threading: every function parallelises with OpenMP over omp_get_max_threads() threads and
 // calls no BLAS, so nothing nests and nothing oversubscribes. Results are deterministic for a
 // given thread count (the weight gradient reduces per-thread partials in thread order).
-#include "kernels/conv2d_shape.h"
+#include "kernels/common/conv2d_shape.h"
 
 namespace csgis::cpu {
 

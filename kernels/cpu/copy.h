@@ -2,7 +2,7 @@
 #pragma once
 #include <cstdint>
 
-#include "kernels/layout.h"
+#include "kernels/common/layout.h"
 
 namespace csgis::cpu {
 

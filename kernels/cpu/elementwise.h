@@ -1,7 +1,7 @@
 // Binary elementwise ops with broadcasting on host memory.
 #pragma once
-#include "kernels/binary_op.h"
-#include "kernels/layout.h"
+#include "kernels/common/binary_op.h"
+#include "kernels/common/layout.h"
 
 namespace csgis::cpu {
 

@@ -1,9 +1,9 @@
-// Shape kernels on host memory: 2-D padding (kernels/pad2d.h) of contiguous [planes, h, w] data.
+// Shape kernels on host memory: 2-D padding (kernels/common/pad2d.h) of contiguous [planes, h, w] data.
 // (concat and stack need no kernel: the engine copies into slice views with the strided copy.)
 #pragma once
 #include <cstdint>
 
-#include "kernels/pad2d.h"
+#include "kernels/common/pad2d.h"
 
 namespace csgis::cpu {
 

@@ -2,7 +2,7 @@
 #pragma once
 #include <cstdint>
 
-#include "kernels/unary_op.h"
+#include "kernels/common/unary_op.h"
 
 namespace csgis::cpu {
 

@@ -3,7 +3,7 @@
 // bilateral filter of data/filters.h. See kernels/cuda/bilateral.cu. No include guard: see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/smoothers.h"  // WindowBorder (guarded header)
+#include "kernels/common/smoothers.h"  // WindowBorder (guarded header)
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

@@ -4,7 +4,7 @@
 // asynchronous on `stream`; backward_weight uses a device scratch buffer it allocates and frees
 // itself (stream-ordered), so it stays deterministic without atomics.
 // No include guard: included once per GPU namespace (see kernels/gpu.h).
-#include "kernels/conv2d_shape.h"
+#include "kernels/common/conv2d_shape.h"
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

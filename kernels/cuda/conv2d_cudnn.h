@@ -14,7 +14,7 @@
 //     `stream` (stream-ordered; the driver's default memory pool caches it between calls).
 // Errors throw std::runtime_error naming the cuDNN call and status.
 #pragma once
-#include "kernels/conv2d_shape.h"
+#include "kernels/common/conv2d_shape.h"
 
 typedef struct CUstream_st* cudaStream_t;
 

@@ -2,7 +2,7 @@
 // namespace (csgis::cuda for nvcc, csgis::simt_cuda for the emulator), see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/layout.h"
+#include "kernels/common/layout.h"
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

@@ -2,7 +2,8 @@
 
 #include <cufft.h>
 
-#include "engine/error.h"
+#include <stdexcept>
+#include <string>
 
 namespace csgis::cuda {
 
@@ -22,14 +23,17 @@ const char* status_name(cufftResult s) {
   }
 }
 
+// Kernels include nothing of the engine: errors are std::runtime_error, which the engine reports.
 void check(cufftResult s, const char* what) {
-  CSGIS_CHECK(s == CUFFT_SUCCESS, what, " failed: ", status_name(s), " (", int(s), ")");
+  if (s != CUFFT_SUCCESS)
+    throw std::runtime_error(std::string(what) + " failed: " + status_name(s) + " (" + std::to_string(int(s)) + ")");
 }
 }  // namespace
 
 CufftRealPlan2d::CufftRealPlan2d(int width, int height, int batch) {
-  CSGIS_CHECK(width >= 1 && height >= 1 && batch >= 1, "cuFFT plan: width, height and batch must be >= 1, got ",
-              width, "x", height, "x", batch);
+  if (width < 1 || height < 1 || batch < 1)
+    throw std::runtime_error("cuFFT plan: width, height and batch must be >= 1, got " + std::to_string(width) + "x" +
+                             std::to_string(height) + "x" + std::to_string(batch));
   int n[2] = {height, width};  // slowest dimension first: row-major planes
   check(cufftPlanMany(&forward_plan_, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_D2Z, batch), "cufftPlanMany (D2Z)");
   has_forward_ = true;

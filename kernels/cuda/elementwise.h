@@ -1,6 +1,6 @@
 // Binary elementwise ops with broadcasting (float32). No include guard: see kernels/gpu.h.
-#include "kernels/binary_op.h"
-#include "kernels/layout.h"
+#include "kernels/common/binary_op.h"
+#include "kernels/common/layout.h"
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

@@ -2,7 +2,7 @@
 // GramPlan. No include guard: see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/cpu/gram.h"  // GramPlan (guarded header)
+#include "kernels/common/gram.h"  // GramPlan
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

@@ -2,7 +2,7 @@
 // data/smoothers/guided_filter.h for the CPU reference. No include guard: see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/smoothers.h"  // guided_filter_workspace_floats (guarded header)
+#include "kernels/common/smoothers.h"  // guided_filter_workspace_floats (guarded header)
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

@@ -6,8 +6,8 @@
 #include <cublas_v2.h>
 
 #include <climits>
-
-#include "engine/error.h"
+#include <stdexcept>
+#include <string>
 
 namespace csgis::cuda {
 
@@ -25,8 +25,10 @@ const char* status_name(cublasStatus_t s) {
   }
 }
 
+// Kernels include nothing of the engine: errors are std::runtime_error, which the engine reports.
 void check(cublasStatus_t s, const char* what) {
-  CSGIS_CHECK(s == CUBLAS_STATUS_SUCCESS, what, " failed: ", status_name(s), " (", int(s), ")");
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error(std::string(what) + " failed: " + status_name(s) + " (" + std::to_string(int(s)) + ")");
 }
 }  // namespace
 
@@ -36,7 +38,8 @@ void gemm_batched_cublas(void* handle, bool trans_a, bool trans_b, int64_t batch
                          cudaStream_t stream) {
   if (batch == 0 || M == 0 || N == 0) return;
   for (int64_t v : {M, N, K, lda, ldb, ldc, batch})
-    CSGIS_CHECK(v <= INT_MAX, "matmul: size ", v, " exceeds cuBLAS's 32-bit int arguments");
+    if (v > INT_MAX)
+      throw std::runtime_error("matmul: size " + std::to_string(v) + " exceeds cuBLAS's 32-bit int arguments");
   cublasHandle_t h = static_cast<cublasHandle_t>(handle);
   // The context may have switched streams since the handle was created: bind it to this one.
   check(cublasSetStream(h, stream), "cublasSetStream");

@@ -3,7 +3,7 @@
 // atomics. No include guard: see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/cpu/pool.h"  // Pool2dGeom and the shared window arithmetic (guarded header)
+#include "kernels/common/pool.h"  // Pool2dGeom and the shared window arithmetic
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

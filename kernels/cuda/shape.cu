@@ -1,5 +1,5 @@
 // 2-D padding kernels. Forward: one thread per output element gathers its source. Backward: one
-// thread per input element gathers the output gradients that read it (kernels/pad2d.h), so no
+// thread per input element gathers the output gradients that read it (kernels/common/pad2d.h), so no
 // atomics are needed and the result is deterministic.
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/shape.h"

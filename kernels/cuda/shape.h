@@ -2,7 +2,7 @@
 // No include guard: see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/pad2d.h"
+#include "kernels/common/pad2d.h"
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

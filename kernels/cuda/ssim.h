@@ -2,7 +2,7 @@
 // geometry and the conventions. No include guard: see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/cpu/ssim.h"  // SsimGeom, window and per-position formula (guarded header)
+#include "kernels/common/ssim.h"  // SsimGeom, window and per-position formula
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

@@ -2,7 +2,7 @@
 // No include guard: see kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/cpu/tv.h"  // TvGeom, masked_tv_partials (guarded header)
+#include "kernels/common/tv.h"  // TvGeom, masked_tv_partials
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

@@ -2,7 +2,7 @@
 // kernels/gpu.h.
 #include <cstdint>
 
-#include "kernels/unary_op.h"
+#include "kernels/common/unary_op.h"
 typedef struct CUstream_st* cudaStream_t;
 
 namespace csgis {

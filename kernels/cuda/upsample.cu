@@ -7,7 +7,7 @@
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/upsample.h"
 
-#include "kernels/cpu/upsample.h"  // bilinear_scale / bilinear_taps (host-device inline helpers)
+#include "kernels/common/upsample.h"  // bilinear_scale / bilinear_taps
 
 namespace csgis {
 namespace CSGIS_GPU_NS {

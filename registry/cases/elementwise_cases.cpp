@@ -1,4 +1,4 @@
-// Registry entries for the binary elementwise ops and reductions.
+// Registry entries for the binary elementwise ops (with broadcasting).
 #include "registry/op_registry.h"
 
 namespace csgis::registry {
@@ -11,14 +11,6 @@ Tensor away_from_zero(int, const Tensor& t) {
   return Tensor::from_vector(v, t.shape());
 }
 
-Tensor distinct(int, const Tensor& t) {
-  // A random permutation of well-separated values: max is unique, finite differences stay local.
-  std::vector<double> v = t.to_vector<double>();
-  std::vector<double> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = double((i * 7919) % v.size()) * 0.1 + 0.01 * v[i];
-  return Tensor::from_vector(out, t.shape());
-}
-
 RegisterOps reg([](std::vector<OpCase>& c) {
   c.push_back({"add/same", {{3, 5}, {3, 5}}, nullptr, [](auto& x) { return add(x[0], x[1]); }});
   c.push_back({"add/broadcast", {{2, 3, 4, 5}, {3, 1, 5}}, nullptr, [](auto& x) { return add(x[0], x[1]); }});
@@ -28,12 +20,6 @@ RegisterOps reg([](std::vector<OpCase>& c) {
   c.push_back({"div/broadcast", {{3, 4}, {3, 1}}, away_from_zero, [](auto& x) { return div(x[0], x[1]); }});
   c.push_back({"mul/strided_view", {{4, 6}, {6, 4}}, nullptr,
                [](auto& x) { return mul(x[0], x[1].transpose(0, 1)); }});
-  c.push_back({"sum/all", {{3, 7, 5}}, nullptr, [](auto& x) { return sum(x[0]); }});
-  c.push_back({"sum/dims", {{2, 3, 4, 5}}, nullptr, [](auto& x) { return sum(x[0], {1, 3}); }});
-  c.push_back({"sum/long_rows", {{3, 300}}, nullptr, [](auto& x) { return sum(x[0], {1}, true); }});
-  c.push_back({"mean/dims", {{2, 3, 4}}, nullptr, [](auto& x) { return mean(x[0], {0, 2}); }});
-  c.push_back({"max/dim1", {{3, 6, 2}}, distinct, [](auto& x) { return max(x[0], 1); }});
-  c.push_back({"max/dim_last_keep", {{4, 9}}, distinct, [](auto& x) { return max(x[0], -1, true); }});
 });
 
 }  // namespace

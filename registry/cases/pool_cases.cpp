@@ -7,18 +7,8 @@
 namespace csgis::registry {
 namespace {
 
-// Max pool needs a unique maximum in every window, far from ties, so that finite differences do
-// not move the argmax: a permutation of values 0.1 apart (7919 is prime, so i -> 7919 i mod n is
-// a permutation for these sizes) plus noise much smaller than the gap.
-Tensor distinct(int, const Tensor& t) {
-  std::vector<double> v = t.to_vector<double>();
-  std::vector<double> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = double((i * 7919) % v.size()) * 0.1 + 0.01 * v[i];
-  return Tensor::from_vector(out, t.shape());
-}
-
 OpCase max_case(std::string name, Shape s, Size2 k, Size2 st, Size2 p, bool ceil) {
-  return {std::move(name), {std::move(s)}, distinct,
+  return {std::move(name), {std::move(s)}, distinct_values,
           [=](auto& x) { return max_pool2d(x[0], k, st, p, ceil); }};
 }
 
@@ -35,7 +25,7 @@ RegisterOps reg([](std::vector<OpCase>& c) {
   c.push_back(max_case("max_pool2d/ceil_drop", {1, 2, 5, 7}, 3, 3, 1, true));
   c.push_back(max_case("max_pool2d/rect", {2, 2, 6, 7}, {2, 3}, {1, 2}, {1, 1}, false));
   c.push_back(max_case("max_pool2d/rect_ceil", {1, 2, 7, 6}, {3, 2}, {2, 3}, {1, 0}, true));
-  c.push_back({"max_pool2d/view_input", {{1, 2, 5, 6}}, distinct,
+  c.push_back({"max_pool2d/view_input", {{1, 2, 5, 6}}, distinct_values,
                [](auto& x) { return max_pool2d(x[0].transpose(2, 3), 3, 2, 1); }});
 
   c.push_back(avg_case("avg_pool2d/include_pad", {2, 3, 7, 9}, 3, 2, 1, false, true));

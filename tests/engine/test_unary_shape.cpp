@@ -168,6 +168,8 @@ TEST_CASE("shape: pad2d errors", "[unit]") {
   CHECK_THROWS_WITH(pad2d(x, 3, 0, 0, 0, PadMode::Reflect), Catch::Contains("must be smaller"));
   CHECK_THROWS_WITH(pad2d(x, 0, 0, 2, 0, PadMode::Reflect), Catch::Contains("must be smaller"));
   CHECK_THROWS_WITH(pad2d(x, -1, 0, 0, 0), Catch::Contains("negative padding"));
+  // A mode value outside the enum (e.g. from a binding passing an int) names what is allowed.
+  CHECK_THROWS_WITH(pad2d(x, 1, 1, 1, 1, static_cast<PadMode>(7)), Catch::Contains("is not a PadMode"));
   CHECK_THROWS_WITH(pad2d(Tensor::zeros({4}), 1, 1, 1, 1), Catch::Contains("last two dims"));
   CHECK_THROWS_WITH(pad2d(Tensor::zeros({1, 0, 3}), 1, 1, 0, 0, PadMode::Replicate), Catch::Contains("empty"));
   // Constant padding of an empty plane is all border.

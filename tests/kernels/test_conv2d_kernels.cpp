@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/conv2d_shape.h"
+#include "kernels/common/conv2d_shape.h"
 #include "kernels/cpu/conv2d.h"
 
 #ifndef CSGIS_SIMT

@@ -15,6 +15,9 @@
 #include "data/smoothers/gpu_smoothers.h"
 #include "engine/error.h"
 #include "smoother_test_util.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/bilateral.h"
+#include "kernels/gpu.h"
+#define CSGIS_GPU_LAUNCHERS "kernels/cuda/guided_filter.h"
 #include "kernels/gpu.h"
 
 using namespace csgis;

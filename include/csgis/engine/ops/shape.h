@@ -5,11 +5,17 @@
 #include <vector>
 
 #include "engine/tensor.h"
-#include "kernels/pad2d.h"  // PadMode
 
 #pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
 
 namespace csgis {
+
+// How pad2d fills the border (as PyTorch's F.pad modes).
+enum class PadMode : int {
+  Constant = 0,  // the border holds a constant value
+  Reflect = 1,   // mirror without repeating the edge: [a b c] pad 2 -> [c b | a b c | b a]
+  Replicate = 2  // repeat the edge element: [a b c] pad 2 -> [a a | a b c | c c]
+};
 
 // Joins tensors along an existing dimension (negative counts from the end); every other size must
 // match. Backward: the matching slice of the gradient for each input.

@@ -4,7 +4,7 @@
 #pragma once
 #include <cmath>
 
-#include "kernels/layout.h"
+#include "kernels/common/layout.h"
 
 namespace csgis {
 

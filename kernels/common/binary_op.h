@@ -1,6 +1,6 @@
 // The binary elementwise operations, shared by the CPU and CUDA kernels.
 #pragma once
-#include "kernels/layout.h"
+#include "kernels/common/layout.h"
 
 namespace csgis {
 

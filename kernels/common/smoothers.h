@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "kernels/layout.h"  // CSGIS_HD
+#include "kernels/common/layout.h"  // CSGIS_HD
 
 namespace csgis {
 
