@@ -322,7 +322,7 @@ Sample generate_sample(const ProceduralConfig& cfg, const std::vector<Texture>& 
   float strength = cfg.texture_strength;
   s.texture = tex.name;
   s.input = blend_texture(s.gt, tex, draw_placement(cfg, tex, g, &strength), strength);
-  s.over = bilateral_filter(s.input, cfg.over_radius, cfg.over_sigma_color, cfg.over_sigma_space,
+  s.over = bilateral_filter(s.gt, cfg.over_radius, cfg.over_sigma_color, cfg.over_sigma_space,
                            cfg.over_separable);
   if (layer_map) *layer_map = std::move(region);
   if (layer_labels) {

@@ -16,12 +16,13 @@
 //   seg   the class of the layer at the pixel centre; 255 (ignore) at antialiased pixels that mix
 //         layers of different classes, when ignore_boundary is set.
 //   I     blend_texture(S_gt, texture, random offset) — eq. 14-16.
-//   I_over bilateral_filter(I) with the paper's sigma_c = 200 (on 0..255, i.e. 200/255 here) and
+//   I_over bilateral_filter(S_gt) (of the clean image, as the paper's sec. 4.4: the negative is the
+//         ground truth smoothed too far, not a filtered textured input) with the paper's sigma_c = 200 (on 0..255, i.e. 200/255 here) and
 //         sigma_s = 1000 px over a window of radius r = over_radius (7), OpenCV-style: the colour
 //         distance is the sum of |channel differences|. With these sigmas the spatial weight is flat
 //         and the range weight is exp(-d^2 / (2 * 0.784^2)): 0.93 for d = 0.3, 0.44 for d = 1, 0.0007
-//         for a black/white pair (d = 3). So texture and ordinary region boundaries are washed out
-//         over ~15 px while only extreme contrasts survive: the over-smoothed negative. By default
+//         for a black/white pair (d = 3). So ordinary region boundaries are washed out over ~15 px
+//         while only extreme contrasts survive: the over-smoothed negative. By default
 //         the separable form (a 1-D pass along rows, then along columns; filters.h) is used.
 // Deterministic: a sample is a function of (seed, split, index, size, config, texture list).
 #pragma once

@@ -12,7 +12,7 @@ struct Sample {
   std::string texture;  // texture blended into `input` (empty when unknown, e.g. read from a folder)
   Image input;          // I: RGB, the texture-blended image the network sees
   Image gt;             // S_gt: RGB smooth ground truth
-  Image over;           // I_over: RGB over-smoothed negative
+  Image over;           // I_over: RGB over-smoothed negative (the ground truth smoothed too far)
   LabelMap edge;        // E_gt: 0/1
   LabelMap seg;         // class ids 0..20, 255 = ignore
 

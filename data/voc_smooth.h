@@ -183,7 +183,7 @@ struct VocSmoothConfig {
   int textures_per_image = 0;  // per ground truth; 0: every texture; else a random subset
   uint64_t seed = 1;           // crop boxes, texture subsets and texture offsets
   float texture_strength = 1.f;
-  // The over-smoothed negative: the procedural data's bilateral filter (paper sec. 4.4).
+  // The over-smoothed negative: the procedural data's bilateral filter, of each ground truth (paper sec. 4.4).
   int over_radius = ProceduralConfig{}.over_radius;
   float over_sigma_color = ProceduralConfig{}.over_sigma_color, over_sigma_space = ProceduralConfig{}.over_sigma_space;
   nlohmann::json texture_source = nullptr;  // recorded as is (the CLI: folders, max side, skipped files)

@@ -180,6 +180,9 @@ json samples_record(const Photo& p, const std::vector<Texture>& textures, const 
     const Image gt = load_image((work / "gt" / (stem + ".png")).string(), 3);
     const LabelMap seg = load_labels((work / "seg" / (stem + ".png")).string());
     const LabelMap edge = sobel_edges(gt, cfg.test.edge_threshold);
+    // The over-smoothed negative of this ground truth (paper sec. 4.4): of the clean image, so one
+    // for all its textured inputs.
+    const Image over = bilateral_filter(gt, cfg.over_radius, cfg.over_sigma_color, cfg.over_sigma_space, true);
     // This ground truth's textures: all, or a seeded subset (a partial Fisher-Yates shuffle).
     Generator g(cfg.seed * 0x9e3779b97f4a7c15ULL ^ fnv1a64(stem));
     std::vector<int> order(textures.size());
@@ -195,7 +198,7 @@ json samples_record(const Photo& p, const std::vector<Texture>& textures, const 
       s.texture = tex.name;
       s.gt = gt;
       s.input = blend_texture(gt, tex, g, cfg.texture_strength);
-      s.over = bilateral_filter(s.input, cfg.over_radius, cfg.over_sigma_color, cfg.over_sigma_space, true);
+      s.over = over;
       s.edge = edge;
       s.seg = seg;
       write_sample(out_dir, s);

@@ -17,6 +17,10 @@ Tensor contrastive_l1_triplet(const Tensor& anchor, const Tensor& pos, const Ten
   return relu(add_scalar(gray_l1(anchor, pos) - gray_l1(anchor, neg), margin));
 }
 
+Tensor contrastive_l1_ratio(const Tensor& anchor, const Tensor& pos, const Tensor& neg) {
+  return gray_l1(anchor, pos) / add_scalar(gray_l1(anchor, neg), kRatioEps);
+}
+
 Tensor gram_distance(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   CSGIS_CHECK(!a.empty() && a.size() == b.size(), "gram_distance: feature lists must be non-empty and equally long (",
               a.size(), " and ", b.size(), ")");
@@ -46,6 +50,14 @@ Tensor gram_triplet(const std::vector<Tensor>& feats_anchor, const std::vector<T
     gap = gap.defined() ? gap + t : t;
   }
   return relu(add_scalar(gap, margin));
+}
+
+Tensor gram_ratio(const std::vector<Tensor>& feats_anchor, const std::vector<Tensor>& feats_pos,
+                  const std::vector<Tensor>& feats_neg) {
+  CSGIS_CHECK(feats_pos.size() == feats_anchor.size() && feats_neg.size() == feats_anchor.size(),
+              "gram_ratio: feature lists must be equally long (", feats_anchor.size(), ", ", feats_pos.size(), ", ",
+              feats_neg.size(), ")");
+  return gram_distance(feats_anchor, feats_pos) / add_scalar(gram_distance(feats_anchor, feats_neg), kRatioEps);
 }
 
 }  // namespace csgis::losses

@@ -21,4 +21,11 @@ Tensor gram_distance(const std::vector<Tensor>& a, const std::vector<Tensor>& b)
 Tensor gram_triplet(const std::vector<Tensor>& feats_anchor, const std::vector<Tensor>& feats_pos,
                     const std::vector<Tensor>& feats_neg, double margin = 0.04);
 
+// The reference code's ratio form of both terms (as AECR-Net's contrastive regularisation):
+// d(anchor, pos) / (d(anchor, neg) + kRatioEps), with the same d as the triplets above. No margin.
+constexpr double kRatioEps = 1e-7;
+Tensor contrastive_l1_ratio(const Tensor& anchor, const Tensor& pos, const Tensor& neg);
+Tensor gram_ratio(const std::vector<Tensor>& feats_anchor, const std::vector<Tensor>& feats_pos,
+                  const std::vector<Tensor>& feats_neg);
+
 }  // namespace csgis::losses

@@ -39,9 +39,11 @@ LossTerms total_loss(const TotalLossConfig& cfg, const LossInputs& in) {
   }
   if (cfg.use_contrastive) {
     if (in.s1.defined() && have_gt && in.negative.defined())
-      r.contrast_l1 = contrastive_l1_triplet(in.s1, in.s_gt, in.negative, cfg.margin_l1);
+      r.contrast_l1 = cfg.contrastive_ratio ? contrastive_l1_ratio(in.s1, in.s_gt, in.negative)
+                                            : contrastive_l1_triplet(in.s1, in.s_gt, in.negative, cfg.margin_l1);
     if (!in.feats_anchor.empty())
-      r.contrast_gram = gram_triplet(in.feats_anchor, in.feats_pos, in.feats_neg, cfg.margin_gram);
+      r.contrast_gram = cfg.contrastive_ratio ? gram_ratio(in.feats_anchor, in.feats_pos, in.feats_neg)
+                                              : gram_triplet(in.feats_anchor, in.feats_pos, in.feats_neg, cfg.margin_gram);
   }
   if (cfg.use_seg && in.seg_logits.defined() && in.seg_labels.defined()) r.seg = seg_ce(in.seg_logits, in.seg_labels);
 
@@ -63,8 +65,8 @@ std::vector<std::pair<std::string, double>> LossTerms::values() const {
   std::vector<std::pair<std::string, double>> v;
   const std::pair<const char*, const Tensor*> named[] = {
       {"total", &total},     {"edge", &edge},     {"recon_s0", &recon_s0},       {"recon_s1", &recon_s1},
-      {"dtv_s0", &dtv_s0},   {"dtv_s1", &dtv_s1}, {"contrast_l1", &contrast_l1}, {"contrast_gram", &contrast_gram},
-      {"seg", &seg}};
+      {"dtv_s0", &dtv_s0},   {"dtv_s1", &dtv_s1}, {"contrast_gray", &contrast_l1}, {"contrast_gram", &contrast_gram},
+      {"seg_ce", &seg}};
   for (const auto& [name, t] : named)
     if (t->defined()) v.emplace_back(name, t->item());
   return v;

@@ -24,6 +24,7 @@ struct TotalLossConfig {
   double ssim_weight = 0.1;  // L_re = L1 + ssim_weight * (ssim_scales - mSSIM) (reference)
   int ssim_scales = 4;
   double margin_l1 = 0.3, margin_gram = 0.04;  // triplet margins k1, k2
+  bool contrastive_ratio = false;  // the reference's d(a,p) / d(a,n) instead of the triplets (no margins)
 };
 
 // What the step has; undefined / empty members switch their terms off.

@@ -16,5 +16,6 @@ Runner add_eval_command(CLI::App& app);     // cmd_eval.cpp
 Runner add_tune_gf_command(CLI::App& app);  // cmd_eval.cpp
 Runner add_metrics_command(CLI::App& app);  // cmd_metrics.cpp
 Runner add_build_dataset_command(CLI::App& app);  // cmd_build_dataset.cpp
+Runner add_convert_command(CLI::App& app);        // cmd_convert.cpp
 
 }  // namespace csgis::tools

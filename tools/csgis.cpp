@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
       csgis::tools::add_tune_gf_command(app),
       csgis::tools::add_metrics_command(app),
       csgis::tools::add_build_dataset_command(app),
+      csgis::tools::add_convert_command(app),
   };
   // An unknown first word is a misspelt command: name them all (CLI11 would only say that one is required).
   if (argc > 1 && argv[1][0] != '-') {

@@ -8,7 +8,7 @@ forward_ms  = median of y = conv(x) (with bias)
 backward_ms = median of the backward pass alone: grads w.r.t. input, weight and bias
               (torch.autograd.grad on a saved graph; the forward is not inside the timed region).
 
-Usage: /usr/bin/python3 bench/peers/conv2d_torch.py [--threads 2] [--reps 50] [--warmup 10]
+Usage: /usr/bin/python3 bench/peers/conv2d_torch.py [--threads 2] [--reps 50] [--warmup 10] [--groups 64]
 """
 import argparse
 import json
@@ -35,13 +35,14 @@ def main():
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--dilations", type=str, default="1,2,3")
+    ap.add_argument("--groups", type=int, default=1, help="64: depthwise (csgis bench op conv2d_groups/depthwise_3x3)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     n, c, k, h, w = 2, 64, 64, 64, 64
     for d in [int(v) for v in args.dilations.split(",")]:
-        conv = torch.nn.Conv2d(c, k, 3, stride=1, padding=d, dilation=d, bias=True)
+        conv = torch.nn.Conv2d(c, k, 3, stride=1, padding=d, dilation=d, bias=True, groups=args.groups)
         x = torch.randn(n, c, h, w, requires_grad=True)
         dy = torch.randn(n, k, h, w)
 
@@ -58,7 +59,7 @@ def main():
 
         fms = median_ms(fwd, args.reps, args.warmup)
         bms = median_ms(bwd, args.reps, args.warmup)
-        print(json.dumps({"dilation": d, "threads": torch.get_num_threads(),
+        print(json.dumps({"dilation": d, "groups": args.groups, "threads": torch.get_num_threads(),
                           "forward_ms": round(fms, 4), "backward_ms": round(bms, 4)}), flush=True)
 
 

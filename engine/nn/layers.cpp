@@ -11,18 +11,19 @@
 namespace csgis::nn {
 
 // ---------------------------------------------------------------- Conv2d
-Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d, bool with_bias)
-    : in_channels(in), out_channels(out), kernel_size(k), stride(s), padding(p), dilation(d) {
-  CSGIS_CHECK(in > 0 && out > 0 && k > 0 && s > 0 && p >= 0 && d > 0, "Conv2d: invalid configuration in=", in,
-              " out=", out, " kernel=", k, " stride=", s, " padding=", p, " dilation=", d);
-  weight = register_parameter("weight", Tensor::empty({out, in, k, k}));
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d, bool with_bias, int64_t g)
+    : in_channels(in), out_channels(out), kernel_size(k), stride(s), padding(p), dilation(d), groups(g) {
+  CSGIS_CHECK(in > 0 && out > 0 && k > 0 && s > 0 && p >= 0 && d > 0 && g > 0 && in % g == 0 && out % g == 0,
+              "Conv2d: invalid configuration in=", in, " out=", out, " kernel=", k, " stride=", s, " padding=", p,
+              " dilation=", d, " groups=", g, " (groups must divide in and out)");
+  weight = register_parameter("weight", Tensor::empty({out, in / g, k, k}));
   if (with_bias) bias = register_parameter("bias", Tensor::empty({out}));
   reset_parameters();
 }
 
 void Conv2d::reset_parameters(Generator& gen) { init::default_conv_init_(weight, bias, gen); }
 
-Conv2dParams Conv2d::params() const { return {stride, stride, padding, padding, dilation, dilation}; }
+Conv2dParams Conv2d::params() const { return {stride, stride, padding, padding, dilation, dilation, groups}; }
 
 Tensor Conv2d::forward(const Tensor& x) {
   return relu_epilogue ? conv2d_relu(x, weight, bias, params()) : conv2d(x, weight, bias, params());

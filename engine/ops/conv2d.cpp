@@ -5,6 +5,7 @@
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "engine/ops/depthwise_conv2d.h"
 #include "kernels/common/conv2d_shape.h"
 #include "kernels/cpu/conv2d.h"
 #if CSGIS_HAS_CUDA
@@ -67,6 +68,12 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in
                    bool fused_relu) {
   check_same_device(x_in, w_in, "conv2d");
   check_same_dtype(x_in, w_in, "conv2d");
+  CSGIS_CHECK(p.groups >= 1, "conv2d: groups must be >= 1, got ", p.groups);
+  if (p.groups > 1) {
+    if (bias_in.defined()) check_same_device(x_in, bias_in, "conv2d");
+    const Tensor y = detail::conv2d_grouped(x_in, w_in, bias_in, p);
+    return fused_relu ? relu(y) : y;
+  }
   const Conv2dShape s = make_shape(x_in, w_in, p);
   const bool has_bias = bias_in.defined();
   if (has_bias) {

@@ -175,6 +175,11 @@ TEST_CASE("voc-smooth: a small build writes the layout, labels and the manifest"
   CHECK(s.seg.at(3, 5) == 15);
   CHECK(s.seg.at(40, 5) == 255);
   CHECK(s.input.width == 48);
+  // Two textures of one ground truth: different inputs, one over-smoothed negative (of the clean image).
+  const Sample s1 = ds.get(1);
+  REQUIRE(testing::same_image(s.gt, s1.gt));
+  CHECK_FALSE(testing::same_image(s.input, s1.input));
+  CHECK(testing::same_image(s.over, s1.over));
   const nlohmann::json& m = ds.manifest();
   CHECK(m.at("generator") == "csgis-voc-smooth");
   CHECK(m.at("ground_truth").at("a").at("candidates").size() == 5);  // bf, l0, rgf, rtv, sdf

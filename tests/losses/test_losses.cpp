@@ -206,6 +206,9 @@ TEST_CASE("losses: exact values on small inputs", "[unit]") {
   CHECK(L::contrastive_l1_triplet(s, g, zero, 0.3).item() == Approx(0.1625 - 0.4125 + 0.3).epsilon(1e-12));
   CHECK(L::contrastive_l1_triplet(s, g, zero, 0.1).item() == 0.0);
   CHECK(L::gram_triplet({f}, {zero}, {f}, 0.5).item() == Approx(0.5 + (900.0 + 64 + 64 + 36) / 64).epsilon(1e-12));
+  // Ratio forms: d(s, g) / (d(s, 0) + 1e-7) with the means above; Gram: d(f, 0) / (d(f, f) + 1e-7).
+  CHECK(L::contrastive_l1_ratio(s, g, zero).item() == Approx(0.1625 / (0.4125 + 1e-7)).epsilon(1e-12));
+  CHECK(L::gram_ratio({f}, {zero}, {f}).item() == Approx((900.0 + 64 + 64 + 36) / 64 / 1e-7).epsilon(1e-9));
   const Tensor logit3 = randu({1, 3, 1, 2}, 8, -2, 2);
   const std::vector<double> lv = logit3.to_vector<double>();
   auto lsm = [&](int k, int p) {
@@ -266,6 +269,14 @@ TEST_CASE("losses: float64 finite-difference gradients", "[gradcheck]") {
     const Tensor f3 = randu({2, 4, 5, 6}, 27, -1, 1), h1 = randu({2, 6, 3, 3}, 28), h2 = randu({2, 6, 3, 3}, 29),
                  h3 = randu({2, 6, 3, 3}, 30);
     gradcheck([](auto& x) { return L::gram_triplet({x[0], x[1]}, {x[2], x[3]}, {x[4], x[5]}, 10.0); },
+              {f1, h1, f2, h2, f3, h3}, {true, true, true, true, true, true});
+  }
+  SECTION("contrastive ratios") {
+    gradcheck([](auto& x) { return L::contrastive_l1_ratio(x[0], x[1], x[2]); }, {s, gt, neg}, {true, true, true});
+    const Tensor f1 = randu({2, 4, 5, 6}, 25, -1, 1), f2 = randu({2, 4, 5, 6}, 26, -1, 1);
+    const Tensor f3 = randu({2, 4, 5, 6}, 27, -1, 1), h1 = randu({2, 6, 3, 3}, 28), h2 = randu({2, 6, 3, 3}, 29),
+                 h3 = randu({2, 6, 3, 3}, 30);
+    gradcheck([](auto& x) { return L::gram_ratio({x[0], x[1]}, {x[2], x[3]}, {x[4], x[5]}); },
               {f1, h1, f2, h2, f3, h3}, {true, true, true, true, true, true});
   }
   SECTION("seg_ce") {

@@ -3,9 +3,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "engine/io/safetensors.h"
+#include "models/vgg16.h"
 #include "tests/tools/train_test_util.h"
 #include "tools/lib/trainer.h"
 
@@ -170,4 +172,65 @@ TEST_CASE("train: the shipped configs load; the fine-tune continues jess-small",
   CHECK(tune.lr == base.lr);
   CHECK(std::vector<int64_t>(tune.milestones.begin(), tune.milestones.begin() + base.milestones.size()) ==
         base.milestones);
+}
+
+TEST_CASE("train: the Gram contrastive term runs through the frozen VGG16 into the smoother", "[unit]") {
+  const std::string dir = temp_dir("train_gram");
+  fs::create_directories(dir);
+  const std::string vgg = dir + "/vgg.safetensors";
+  auto net = models::random_vgg16(4);
+  save_safetensors(vgg, net->state_dict(), models::vgg16_metadata(*net, "test"));
+
+  auto run = [&](const std::string& name, bool gram, const std::string& form) {
+    TrainOptions o;
+    o.config = tiny_train_config();
+    o.config.steps = 2;
+    o.config.contrastive_gram = gram;
+    o.config.contrastive_form = form;
+    if (gram) o.config.vgg_weights = vgg;
+    o.out_dir = dir + "/" + name;
+    o.show_progress = false;
+    train(o);
+    std::vector<nlohmann::json> lines;
+    std::ifstream log(o.out_dir + "/metrics.jsonl");
+    for (std::string l; std::getline(log, l);) {
+      auto j = nlohmann::json::parse(l);
+      if (j.contains("loss")) lines.push_back(j);
+    }
+    REQUIRE(lines.size() == 2);
+    return lines;
+  };
+  const auto off = run("off", false, "triplet"), on = run("on", true, "triplet"), ratio = run("ratio", true, "ratio");
+  REQUIRE(on[0].contains("contrast_gram"));
+  CHECK_FALSE(on[0].contains("contrast_gray"));  // the gray-L1 term has its own switch
+  CHECK_FALSE(off[0].contains("contrast_gram"));
+  // Step 1 starts from the same weights: the totals differ by the Gram term (lambda_c = 1) alone.
+  CHECK(on[0]["loss"].get<double>() ==
+        Approx(off[0]["loss"].get<double>() + on[0]["contrast_gram"].get<double>()).epsilon(1e-6));
+  CHECK(on[0]["recon_s1"] == off[0]["recon_s1"]);
+  // Its gradient reached the smoother: step 2 reconstructs differently.
+  CHECK(on[1]["recon_s1"] != off[1]["recon_s1"]);
+  CHECK(ratio[0]["contrast_gram"] != on[0]["contrast_gram"]);
+
+  // Refusals before anything is written: a missing or damaged VGG file, switches that do not fit.
+  TrainOptions bad;
+  bad.config = tiny_train_config();
+  bad.config.contrastive_gram = true;
+  bad.config.vgg_weights = dir + "/absent.safetensors";
+  bad.out_dir = dir + "/bad";
+  bad.show_progress = false;
+  CHECK_THROWS_WITH(train(bad), Catch::Contains("absent.safetensors"));
+  CHECK_FALSE(fs::exists(bad.out_dir));
+  auto dict = net->state_dict();
+  dict.pop_back();
+  save_safetensors(dir + "/cut.safetensors", dict, models::vgg16_metadata(*net, "test"));
+  bad.config.vgg_weights = dir + "/cut.safetensors";
+  CHECK_THROWS_WITH(train(bad), Catch::Contains("no tensor 'features.7.bias'"));
+  CHECK_FALSE(fs::exists(bad.out_dir));
+  const std::string where = "config 'x.json'";
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse(R"({"loss": {"vgg_weights": "v.safetensors"}})"), where),
+                    Catch::Contains("loss.vgg_weights") && Catch::Contains("contrastive_gram"));
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse(R"({"loss": {"contrastive_form": "cosine"}})"), where),
+                    Catch::Contains("loss.contrastive_form"));
+  fs::remove_all(dir);
 }

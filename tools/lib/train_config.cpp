@@ -154,6 +154,11 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("dtv_tv_weight_s1", c.dtv_tv_weight_s1);
     f.get("contrastive_l1", c.contrastive_l1);
     f.get("margin_l1", c.margin_l1);
+    f.get("contrastive_gram", c.contrastive_gram);
+    f.get("margin_gram", c.margin_gram);
+    f.get("contrastive_form", c.contrastive_form);
+    f.get("vgg_weights", c.vgg_weights);
+    f.get("vgg_seed", c.vgg_seed);
     f.get("lambda_c", c.lambda_c);
     f.refuse_unknown();
   }
@@ -204,6 +209,12 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
               "must be in [0, 1]");
   check_range(c.procedural_fraction == 0 || c.source != "procedural", where, "data.procedural_fraction",
               "mixes procedural samples into a folder source; data.source is already procedural");
+  check_range(c.contrastive_form == "triplet" || c.contrastive_form == "ratio", where, "loss.contrastive_form",
+              "must be \"triplet\" or \"ratio\"");
+  check_range(c.margin_l1 >= 0 && c.margin_gram >= 0, where, "loss.margin_l1/margin_gram", "must be >= 0");
+  check_range(c.lambda_c >= 0, where, "loss.lambda_c", "must be >= 0");
+  check_range(c.vgg_weights.empty() || c.contrastive_gram, where, "loss.vgg_weights",
+              "is only read by the Gram term: set loss.contrastive_gram too");
   check_range(c.lr > 0, where, "optim.lr", "must be > 0");
   check_range(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, where, "optim.beta1/beta2",
               "must be in [0, 1)");
@@ -253,7 +264,10 @@ nlohmann::json TrainConfig::to_json() const {
                      {"milestones", milestones}, {"gamma", gamma}}},
           {"loss", {{"lambda_edge", lambda_edge}, {"ssim_weight", ssim_weight}, {"dtv", dtv},
                     {"dtv_tv_weight_s0", dtv_tv_weight_s0}, {"dtv_tv_weight_s1", dtv_tv_weight_s1},
-                    {"contrastive_l1", contrastive_l1}, {"margin_l1", margin_l1}, {"lambda_c", lambda_c}}},
+                    {"contrastive_l1", contrastive_l1}, {"margin_l1", margin_l1},
+                    {"contrastive_gram", contrastive_gram}, {"margin_gram", margin_gram},
+                    {"contrastive_form", contrastive_form}, {"vgg_weights", vgg_weights}, {"vgg_seed", vgg_seed},
+                    {"lambda_c", lambda_c}}},
           {"steps", steps}, {"device", device}, {"seed", seed}, {"log_interval", log_interval},
           {"val_interval", val_interval}, {"checkpoint_interval", checkpoint_interval}, {"threads", threads},
           {"bn_recalibration_batches", bn_recalibration_batches}, {"bn_freeze_step", bn_freeze_step},

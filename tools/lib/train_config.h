@@ -61,6 +61,14 @@ struct TrainConfig {
   double dtv_tv_weight_s0 = 1.0, dtv_tv_weight_s1 = 1.0;
   bool contrastive_l1 = false;        // the gray-L1 triplet (needs no VGG); negative = I or I_over
   double margin_l1 = 0.3;
+  // The Gram triplet on VGG16 relu1_2 + relu2_2 of S1, S_gt and the same negative.
+  bool contrastive_gram = false;
+  double margin_gram = 0.04;
+  std::string contrastive_form = "triplet";  // or "ratio": the reference's d(a,p) / d(a,n), no margins
+  // VGG16 weights (models/vgg16.h); "" = weights/vgg16.safetensors of the source tree when it exists
+  // (tools/fetch-vgg16.sh), else fixed random filters from vgg_seed with a warning.
+  std::string vgg_weights;
+  uint64_t vgg_seed = 7;
   double lambda_c = 1.0;
 
   // top level

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "engine/optim/optimizer.h"
 #include "losses/total.h"
 #include "models/jess.h"
+#include "models/vgg16.h"
 #include "tools/lib/plot.h"
 #include "tools/lib/progress.h"
 
@@ -297,6 +299,27 @@ void write_curve(const std::string& path, const History& h) {
   data::save_png(path, render_plot({loss, val}));
 }
 
+// The Gram term's VGG16 (frozen, evaluation mode, on `dev`): loss.vgg_weights, else the source tree's
+// weights/vgg16.safetensors (tools/fetch-vgg16.sh), else fixed random filters, said once on stderr.
+std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& c, Device dev) {
+  const std::string fetched = std::string(CSGIS_SOURCE_DIR) + "/weights/vgg16.safetensors";
+  std::shared_ptr<models::Vgg16Features> vgg;
+  if (!c.vgg_weights.empty()) {
+    vgg = models::load_vgg16(c.vgg_weights);
+  } else if (fs::exists(fetched)) {
+    vgg = models::load_vgg16(fetched);
+  } else {
+    vgg = models::random_vgg16(c.vgg_seed);
+    std::fprintf(stderr,
+                 "train: warning: no VGG16 weights (%s; tools/fetch-vgg16.sh makes it): the Gram term compares "
+                 "%s, not the pretrained features of the paper\n",
+                 fetched.c_str(), vgg->origin.c_str());
+  }
+  vgg->to(dev);
+  vgg->eval();
+  return vgg;
+}
+
 }  // namespace
 
 TrainResult train(const TrainOptions& o) {
@@ -325,6 +348,9 @@ TrainResult train(const TrainOptions& o) {
   CSGIS_CHECK(start < c.steps, "checkpoint '", o.resume, "' is at step ", start, ", nothing left to do for steps = ",
               c.steps);
   schedule.set_last_epoch(start);
+
+  // Built after the smoother, so the smoother's initialisation does not depend on the loss switches.
+  const std::shared_ptr<models::Vgg16Features> vgg = c.contrastive_gram ? contrastive_vgg(c, dev) : nullptr;
 
   data::LoaderConfig lc;
   lc.batch_size = c.batch;
@@ -357,8 +383,10 @@ TrainResult train(const TrainOptions& o) {
   lcfg.use_dtv = c.dtv;
   lcfg.dtv_tv_weight_s0 = c.dtv_tv_weight_s0;
   lcfg.dtv_tv_weight_s1 = c.dtv_tv_weight_s1;
-  lcfg.use_contrastive = c.contrastive_l1;
+  lcfg.use_contrastive = c.contrastive_l1 || c.contrastive_gram;
   lcfg.margin_l1 = c.margin_l1;
+  lcfg.margin_gram = c.margin_gram;
+  lcfg.contrastive_ratio = c.contrastive_form == "ratio";
   lcfg.lambda_c = c.lambda_c;
   lcfg.use_seg = false;  // the semantic branch needs DeepLabv3+ (a later issue)
   const losses::TotalLoss loss_fn{lcfg};
@@ -399,10 +427,18 @@ TrainResult train(const TrainOptions& o) {
     in.s1 = out.S1;
     in.s_gt = b.gt.to(dev);
     in.edge_gt = b.edge.to(dev);
-    if (c.contrastive_l1) {
-      // The negative of this step: the textured input or the over-smoothed image, with p = 1/2.
+    if (c.contrastive_l1 || c.contrastive_gram) {
+      // The negative of this step, for both terms: the textured input or the over-smoothed image, p = 1/2.
       Generator g(mix(c.seed, uint64_t(step)));
-      in.negative = g.uniform() < 0.5 ? input : b.over.to(dev);
+      const Tensor negative = g.uniform() < 0.5 ? input : b.over.to(dev);
+      if (c.contrastive_l1) in.negative = negative;
+      if (vgg) {
+        const std::vector<models::Vgg16Layer> taps{models::Vgg16Layer::relu1_2, models::Vgg16Layer::relu2_2};
+        in.feats_anchor = vgg->forward_taps(out.S1, taps);  // the gradient reaches S1 through the frozen VGG
+        autograd::NoGradGuard no_grad;
+        in.feats_pos = vgg->forward_taps(in.s_gt, taps);
+        in.feats_neg = vgg->forward_taps(negative, taps);
+      }
     }
     losses::LossTerms terms = loss_fn(in);
     opt.zero_grad();

@@ -17,15 +17,16 @@ namespace csgis::nn {
 // y = conv2d(x, weight, bias): weight [out, in, k, k], bias [out] (undefined when bias = false).
 class Conv2d : public Module {
  public:
+  // groups as PyTorch's (weight [out, in / groups, k, k]), last so that existing calls keep their meaning.
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
-         int64_t padding = 0, int64_t dilation = 1, bool bias = true);
+         int64_t padding = 0, int64_t dilation = 1, bool bias = true, int64_t groups = 1);
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Conv2d"; }
   // PyTorch's default: kaiming_uniform_(a = sqrt(5)) weight, U(+-1/sqrt(fan_in)) bias.
   void reset_parameters(Generator& gen = current_context().generator());
   Conv2dParams params() const;
 
-  const int64_t in_channels, out_channels, kernel_size, stride, padding, dilation;
+  const int64_t in_channels, out_channels, kernel_size, stride, padding, dilation, groups;
   Tensor weight, bias;
   // Set when the ReLU that follows was fused into this layer (see ReLU::fused_into_conv): forward
   // is conv2d_relu, one pass at inference on the CPU.

@@ -1,0 +1,128 @@
+// VGG16 features (models/vgg16.h): torchvision names and shapes, frozen parameters, PyTorch parity
+// on a fixture (tests/models/make_vgg16_fixture.py, weights from a closed formula), the input
+// gradient, loading and its errors, fixed random filters.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "engine/io/safetensors.h"
+#include "engine/ops.h"
+#include "models/vgg16.h"
+
+using namespace csgis;
+using namespace csgis::models;
+
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(CSGIS_TEST_FIXTURES) + "/models/fixtures/" + name; }
+
+// The fixture's weights: element j of features.<index>.weight is 0.3 sin(0.37 j + index) / sqrt(fan-in),
+// of the bias 0.02 cos(0.5 j + index).
+nn::StateDict formula_weights(const Vgg16Features& net) {
+  nn::StateDict dict;
+  for (const auto& [name, t] : net.state_dict()) {
+    const int index = std::stoi(name.substr(9, name.find('.', 9) - 9));
+    const bool weight = name.find("weight") != std::string::npos;
+    std::vector<float> v(size_t(t.numel()));
+    const double fan_in = weight ? double(t.size(1) * 9) : 1.0;
+    for (size_t j = 0; j < v.size(); ++j)
+      v[j] = weight ? float(float(0.3 * std::sin(0.37 * double(j) + index)) / std::sqrt(fan_in))
+                    : float(0.02 * std::cos(0.5 * double(j) + index));
+    dict.emplace_back(name, Tensor::from_vector(v, t.shape()));
+  }
+  return dict;
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  const auto x = a.to_vector<float>(), y = b.to_vector<float>();
+  REQUIRE(x.size() == y.size());
+  double m = 0;
+  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, double(std::fabs(x[i] - y[i])));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("vgg16: torchvision names and shapes up to each layer, frozen", "[unit]") {
+  Vgg16Features net(Vgg16Layer::relu2_2);
+  const auto dict = net.state_dict();
+  REQUIRE(dict.size() == 8);
+  CHECK(dict[0].first == "features.0.weight");
+  CHECK(dict[0].second.shape() == Shape{64, 3, 3, 3});
+  CHECK(dict[7].first == "features.7.bias");
+  CHECK(dict[6].second.shape() == Shape{128, 128, 3, 3});
+  for (const Tensor& p : net.parameters()) CHECK_FALSE(p.requires_grad());
+  CHECK(Vgg16Features(Vgg16Layer::relu4_3).state_dict().size() == 20);
+  CHECK(Vgg16Features(Vgg16Layer::relu4_3).state_dict().back().first == "features.21.bias");
+  CHECK(parse_vgg16_layer("relu3_3") == Vgg16Layer::relu3_3);
+  CHECK_THROWS_WITH(parse_vgg16_layer("relu5_3"), Catch::Contains("relu1_2, relu2_2, relu3_3 or relu4_3"));
+}
+
+TEST_CASE("vgg16: relu1_2 / relu2_2 and the input gradient match PyTorch", "[unit]") {
+  const SafetensorsFile io = load_safetensors(fixture("vgg16_io.safetensors"));
+  Vgg16Features net(Vgg16Layer::relu2_2);
+  net.load_state_dict(formula_weights(net));
+  Tensor x = io.find("input")->clone().set_requires_grad(true);
+  const auto taps = net.forward_taps(x, {Vgg16Layer::relu2_2, Vgg16Layer::relu1_2});
+  REQUIRE(taps[0].shape() == Shape{2, 128, 4, 5});  // 9 x 11 pooled in floor mode
+  REQUIRE(taps[1].shape() == Shape{2, 64, 9, 11});
+  CHECK(max_abs_diff(taps[1], *io.find("relu1_2")) <= 1e-5);
+  CHECK(max_abs_diff(taps[0], *io.find("relu2_2")) <= 1e-5);
+  CHECK(max_abs_diff(net.forward(x), taps[0]) == 0);
+
+  std::vector<float> w(size_t(taps[0].numel()));
+  for (size_t k = 0; k < w.size(); ++k) w[k] = std::cos(0.1f * float(k));
+  sum(mul(taps[0], Tensor::from_vector(w, taps[0].shape()))).backward();
+  REQUIRE(x.grad().defined());
+  CHECK(max_abs_diff(x.grad(), *io.find("grad_input")) <= 1e-5);
+  for (const Tensor& p : net.parameters()) CHECK_FALSE(p.grad().defined());  // frozen: no weight gradients
+}
+
+TEST_CASE("vgg16: load_vgg16 round trip, normalisation metadata and its errors", "[unit]") {
+  const auto dir = std::filesystem::temp_directory_path() / "csgis_test_vgg16";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "vgg.safetensors").string();
+  auto net = random_vgg16(3, Vgg16Layer::relu2_2);
+  net->normalization.scale = 255;
+  net->normalization.mean = {122.5, 116.5, 104.0};
+  net->normalization.std = {1, 1, 1};
+  save_safetensors(path, net->state_dict(), vgg16_metadata(*net, "test"));
+
+  auto back = load_vgg16(path, Vgg16Layer::relu1_2);  // a shallower network takes what it needs
+  CHECK(back->normalization.scale == 255);
+  CHECK(back->normalization.mean[0] == 122.5);
+  CHECK(back->state_dict().size() == 4);
+  CHECK(max_abs_diff(back->state_dict()[2].second, net->state_dict()[2].second) == 0);
+  CHECK_THROWS_WITH(load_vgg16(path, Vgg16Layer::relu3_3), Catch::Contains("no tensor 'features.10.weight'"));
+
+  // Missing or broken normalisation metadata.
+  save_safetensors(path, net->state_dict());
+  CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("vgg16.channel_order"));
+  auto md = vgg16_metadata(*net, "test");
+  md["vgg16.input_std"] = "[1, 0, 1]";
+  save_safetensors(path, net->state_dict(), md);
+  CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("must be > 0"));
+  md = vgg16_metadata(*net, "test");
+  md["vgg16.input_mean"] = "[1, 2]";
+  save_safetensors(path, net->state_dict(), md);
+  CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("list of 3 numbers"));
+
+  // A misshapen layer.
+  auto dict = net->state_dict();
+  dict[2].second = Tensor::zeros({64, 63, 3, 3});
+  save_safetensors(path, dict, vgg16_metadata(*net, "test"));
+  CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("'features.2.weight' has shape [64, 63, 3, 3]"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("vgg16: fixed random filters are a function of the seed; bad inputs", "[unit]") {
+  auto a = random_vgg16(5), b = random_vgg16(5), c = random_vgg16(6);
+  CHECK(max_abs_diff(a->state_dict()[0].second, b->state_dict()[0].second) == 0);
+  CHECK(max_abs_diff(a->state_dict()[0].second, c->state_dict()[0].second) > 0);
+  CHECK(a->origin.find("seed 5") != std::string::npos);
+  CHECK_THROWS_WITH(a->forward(Tensor::zeros({1, 1, 8, 8})), Catch::Contains("(N, 3, H, W)"));
+  CHECK_THROWS_WITH(a->forward(Tensor::zeros({1, 3, 1, 8})), Catch::Contains("at least 2x2"));
+  CHECK_THROWS_WITH(a->forward_taps(Tensor::zeros({1, 3, 8, 8}), {Vgg16Layer::relu3_3}),
+                    Catch::Contains("deeper than"));
+}
