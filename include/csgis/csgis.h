@@ -1,8 +1,8 @@
 // The engine's public API in one header, for programs that embed it (docs/embedding.md):
 // tensors and devices, the ops (each an autograd-recorded function), the autograd controls, the
 // per-program Context (device, stream, allocators, switches: the one implicit argument of every
-// op), modules and optimisers, safetensors I/O, the JESS smoothing network and the frozen VGG16
-// features of the contrastive loss.
+// op), modules and optimisers, safetensors I/O, the JESS smoothing network, the frozen VGG16
+// features of the contrastive loss and DeepLabv3+ (MobileNetV2) of the semantic loss.
 #pragma once
 
 #include "engine/autograd.h"
@@ -17,5 +17,6 @@
 #include "engine/optim/optimizer.h"
 #include "engine/profiler.h"
 #include "engine/tensor.h"
+#include "models/deeplabv3plus.h"
 #include "models/jess.h"
 #include "models/vgg16.h"

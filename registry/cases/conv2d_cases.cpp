@@ -32,6 +32,10 @@ RegisterOps reg([](std::vector<OpCase>& c) {
   c.push_back(conv_case("3x3_d6", {1, 2, 13, 12}, {3, 2, 3, 3}, true, Conv2dParams::same(3, 6)));
   c.push_back(conv_case("3x3_d12", {1, 2, 15, 14}, {2, 2, 3, 3}, true, Conv2dParams::same(3, 12)));
   c.push_back(conv_case("3x3_d18", {1, 2, 20, 19}, {2, 2, 3, 3}, true, Conv2dParams::same(3, 18)));
+  // ASPP on a feature map smaller than its dilation (DeepLabv3+ at small inputs): only the centre
+  // tap reaches the image, the others read padding.
+  c.push_back(conv_case("3x3_d12_small_input", {1, 3, 4, 5}, {2, 3, 3, 3}, false, Conv2dParams::same(3, 12)));
+  c.push_back(conv_case("3x3_d36_small_input", {2, 4, 4, 4}, {3, 4, 3, 3}, false, Conv2dParams::same(3, 36)));
   c.push_back(conv_case("3x3_stride2_pad1", {2, 3, 9, 10}, {4, 3, 3, 3}, true, {2, 2, 1, 1, 1, 1}));
   c.push_back(conv_case("1x1", {2, 5, 4, 3}, {3, 5, 1, 1}, true, {}));
   c.push_back(conv_case("5x3_asym", {1, 2, 8, 7}, {3, 2, 5, 3}, true, {1, 2, 2, 0, 1, 2}));

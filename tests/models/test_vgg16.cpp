@@ -9,13 +9,14 @@
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
 #include "models/vgg16.h"
+#include "tests/models/model_test_util.h"
 
 using namespace csgis;
 using namespace csgis::models;
+using csgis::model_testing::fixture;
+using csgis::model_testing::max_abs_diff;
 
 namespace {
-
-std::string fixture(const std::string& name) { return std::string(CSGIS_TEST_FIXTURES) + "/models/fixtures/" + name; }
 
 // The fixture's weights: element j of features.<index>.weight is 0.3 sin(0.37 j + index) / sqrt(fan-in),
 // of the bias 0.02 cos(0.5 j + index).
@@ -32,14 +33,6 @@ nn::StateDict formula_weights(const Vgg16Features& net) {
     dict.emplace_back(name, Tensor::from_vector(v, t.shape()));
   }
   return dict;
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  const auto x = a.to_vector<float>(), y = b.to_vector<float>();
-  REQUIRE(x.size() == y.size());
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, double(std::fabs(x[i] - y[i])));
-  return m;
 }
 
 }  // namespace
