@@ -27,6 +27,7 @@
 #include "tools/cli_flags.h"
 #include "registry/op_registry.h"
 #include "tools/lib/tiled_inference.h"
+#include "tools/lib/trainer.h"
 #include "tools/commands.h"
 
 namespace csgis::tools {
@@ -112,6 +113,7 @@ struct TrainStepOptions {
   int warmup = 2, repeats = 5, threads = 0;
   std::string device = "cpu";
   bool dtv = false, profile = false, winograd = false;
+  std::string config;  // a train config: model and loss switches from it (--dim ... and --dtv excluded)
 };
 
 // The --profile table on stderr (stdout keeps its one JSON line) and its JSON form: per op family,
@@ -157,14 +159,30 @@ int run_train_step_bench(const TrainStepOptions& o) {
   mc.feature_blocks = o.feature_blocks;
   mc.smooth_blocks = o.smooth_blocks;
   mc.enhance_blocks = o.enhance_blocks;
-  models::Jess model(mc);
-  model.to(dev);
-  model.train();
-  optim::Adam opt(model.parameters(), 1e-3);
   losses::TotalLossConfig lc;
   lc.use_dtv = o.dtv;
   lc.use_contrastive = false;
   lc.use_seg = false;
+  bool gray = false;
+  std::shared_ptr<models::Vgg16Features> vgg;
+  if (!o.config.empty()) {
+    const TrainConfig c = TrainConfig::load(o.config);
+    mc = c.model;
+    lc.use_dtv = c.dtv;
+    lc.lambda_e = c.lambda_edge;
+    lc.ssim_weight = c.ssim_weight;
+    lc.use_contrastive = c.contrastive_l1 || c.contrastive_gram;
+    lc.margin_l1 = c.margin_l1;
+    lc.margin_gram = c.margin_gram;
+    lc.lambda_c = c.lambda_c;
+    lc.contrastive_ratio = c.contrastive_form == "ratio";
+    gray = c.contrastive_l1;
+    if (c.contrastive_gram) vgg = contrastive_vgg(c, dev);
+  }
+  models::Jess model(mc);
+  model.to(dev);
+  model.train();
+  optim::Adam opt(model.parameters(), 1e-3);
   Generator gen(3);
   Tensor input = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
   Tensor gt = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
@@ -173,6 +191,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
     for (auto& v : e) v = gen.uniform() < 0.1 ? 1.f : 0.f;
     return e;
   }(), {o.batch, 1, o.size, o.size}, dev);
+  const Tensor negative = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
   std::vector<double> times;
   OpProfile prof;
   for (int i = 0; i < o.warmup + o.repeats; ++i) {
@@ -187,6 +206,14 @@ int run_train_step_bench(const TrainStepOptions& o) {
     in.s1 = out.S1;
     in.s_gt = gt;
     in.edge_gt = edge;
+    if (gray) in.negative = negative;
+    if (vgg) {  // as the trainer: the anchor with its graph, positive and negative without
+      const std::vector<models::Vgg16Layer> taps{models::Vgg16Layer::relu1_2, models::Vgg16Layer::relu2_2};
+      in.feats_anchor = vgg->forward_taps(out.S1, taps);
+      autograd::NoGradGuard no_grad;
+      in.feats_pos = vgg->forward_taps(gt, taps);
+      in.feats_neg = vgg->forward_taps(negative, taps);
+    }
     losses::LossTerms t = losses::total_loss(lc, in);
     opt.zero_grad();
     t.total.backward();
@@ -205,7 +232,8 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"size", o.size},
                       {"model", nlohmann::json::parse(mc.to_json())},
                       {"parameters", models::count_parameters(model)},
-                      {"losses", o.dtv ? "edge+recon(S0,S1)+dtv" : "edge+recon(S0,S1)"},
+                      {"losses", std::string("edge+recon(S0,S1)") + (lc.use_dtv ? "+dtv" : "") +
+                                     (gray ? "+contrast_gray" : "") + (vgg ? "+contrast_gram(vgg16)" : "")},
                       {"threads", omp_get_max_threads()},
                       {"winograd", o.winograd},
                       {"cpu_isa", cpu_isa_name(selected_cpu_isa())},
@@ -491,17 +519,22 @@ Runner add_bench_command(CLI::App& app) {
   conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only)");
   conv->add_flag("--winograd", o->winograd, kWinogradHelp);
   auto t = std::make_shared<TrainStepOptions>();
-  auto* ts = bench->add_subcommand("train-step", "one JESS training step (forward, edge + reconstruction losses, backward, Adam)");
+  auto* ts = bench->add_subcommand("train-step", "one JESS training step (forward, edge + reconstruction losses, optionally DTV and the contrastive terms, backward, Adam)");
   ts->add_option("--batch", t->batch, "batch size")->check(flags::positive())->capture_default_str();
   ts->add_option("--size", t->size, flags::kSizeHelp)->check(CLI::Range(16, 4096))->capture_default_str();
-  ts->add_option("--dim", t->dim, "model width (paper: 64)")->check(flags::positive())->capture_default_str();
-  ts->add_option("--feature-blocks", t->feature_blocks, "rHDC blocks of the feature extractor (paper: 12)")->capture_default_str();
-  ts->add_option("--smooth-blocks", t->smooth_blocks, "rHDC blocks of the smooth interpreter (paper: 3)")->capture_default_str();
-  ts->add_option("--enhance-blocks", t->enhance_blocks, "rHDC blocks of the enhancement module (paper: 6)")->capture_default_str();
+  auto* dim = ts->add_option("--dim", t->dim, "model width (paper: 64)")->check(flags::positive())->capture_default_str();
+  auto* fb = ts->add_option("--feature-blocks", t->feature_blocks, "rHDC blocks of the feature extractor (paper: 12)")->capture_default_str();
+  auto* sbk = ts->add_option("--smooth-blocks", t->smooth_blocks, "rHDC blocks of the smooth interpreter (paper: 3)")->capture_default_str();
+  auto* eb = ts->add_option("--enhance-blocks", t->enhance_blocks, "rHDC blocks of the enhancement module (paper: 6)")->capture_default_str();
   flags::device(ts, t->device);
   flags::threads(ts, t->threads);
   flags::timing(ts, t->repeats, &t->warmup);
-  ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
+  auto* dtv = ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
+  ts->add_option("--config", t->config,
+                 "a train config (configs/*.json): its model and loss switches (DTV, contrastive gray-L1 and "
+                 "VGG16 Gram terms as the trainer runs them) instead of --dim ... --dtv; batch and size stay flags")
+      ->check(CLI::ExistingFile)
+      ->excludes(dim)->excludes(fb)->excludes(sbk)->excludes(eb)->excludes(dtv);
   ts->add_flag("--winograd", t->winograd, kWinogradHelp);
   ts->add_flag("--profile", t->profile,
                "time every op family's forward and backward (a table on stderr, \"profile\" in the JSON line); "

@@ -17,6 +17,8 @@
 #include "data/image.h"
 #include "registry/op_registry.h"
 #include "engine/device.h"
+#include "engine/io/safetensors.h"
+#include "models/vgg16.h"
 #include "tests/tools/cli_test_util.h"
 
 using namespace csgis;
@@ -348,6 +350,29 @@ TEST_CASE("cli: bench train-step --profile adds a per-family table whose shares 
   CHECK(j["profile"]["BatchNorm2d"]["forward_ms"].get<double>() > 0);
   CHECK(r.err.find("Conv2d") != std::string::npos);
   CHECK(r.err.find("(optimizer)") != std::string::npos);
+}
+
+TEST_CASE("cli: bench train-step --config runs the config's losses, the VGG16 Gram term included", "[unit]") {
+  Scratch dir;
+  auto vgg = models::random_vgg16(2);
+  save_safetensors(dir / "vgg.safetensors", vgg->state_dict(), models::vgg16_metadata(*vgg, "test"));
+  {
+    std::ofstream cfg(dir / "c.json");
+    cfg << R"({"model": {"dim": 4, "feature_blocks": 1, "smooth_blocks": 1, "enhance_blocks": 1},
+               "loss": {"dtv": true, "contrastive_l1": true, "contrastive_gram": true, "vgg_weights": ")"
+        << (dir / "vgg.safetensors") << R"("}})";
+  }
+  Run r = csgis_run(dir, "bench train-step --config '" + (dir / "c.json") + "' --batch 1 --size 24 --warmup 0 --repeats 1");
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["losses"] == "edge+recon(S0,S1)+dtv+contrast_gray+contrast_gram(vgg16)");
+  CHECK(j["model"]["dim"] == 4);
+  CHECK(j["step_ms"].get<double>() > 0);
+  CHECK(j["peak_rss_mb"].get<double>() > 0);
+  r = csgis_run(dir, "bench train-step --config '" + (dir / "c.json") + "' --dim 8");
+  CHECK(r.rc != 0);
+  CHECK(r.err.find("excludes") != std::string::npos);
 }
 
 TEST_CASE("cli: bench smooth times the smooth path and reports ms per megapixel and peak memory", "[unit]") {

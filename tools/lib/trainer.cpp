@@ -299,8 +299,8 @@ void write_curve(const std::string& path, const History& h) {
   data::save_png(path, render_plot({loss, val}));
 }
 
-// The Gram term's VGG16 (frozen, evaluation mode, on `dev`): loss.vgg_weights, else the source tree's
-// weights/vgg16.safetensors (tools/fetch-vgg16.sh), else fixed random filters, said once on stderr.
+}  // namespace
+
 std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& c, Device dev) {
   const std::string fetched = std::string(CSGIS_SOURCE_DIR) + "/weights/vgg16.safetensors";
   std::shared_ptr<models::Vgg16Features> vgg;
@@ -319,8 +319,6 @@ std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& c, Dev
   vgg->eval();
   return vgg;
 }
-
-}  // namespace
 
 TrainResult train(const TrainOptions& o) {
   const TrainConfig& c = o.config;

@@ -10,9 +10,11 @@
 // so an interrupted run continues with the same loss curve as an uninterrupted one.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "models/vgg16.h"
 #include "tools/lib/train_config.h"
 
 namespace csgis::tools {
@@ -39,5 +41,10 @@ struct TrainResult {
 };
 
 TrainResult train(const TrainOptions& options);
+
+// The Gram term's VGG16 (frozen, evaluation mode, on `dev`): loss.vgg_weights, else the source tree's
+// weights/vgg16.safetensors (tools/fetch-vgg16.sh), else fixed random filters from loss.vgg_seed,
+// said once on stderr. Used by train() and `csgis bench train-step --config`.
+std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& config, Device dev);
 
 }  // namespace csgis::tools
