@@ -168,14 +168,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
   if (!o.config.empty()) {
     const TrainConfig c = TrainConfig::load(o.config);
     mc = c.model;
-    lc.use_dtv = c.dtv;
-    lc.lambda_e = c.lambda_edge;
-    lc.ssim_weight = c.ssim_weight;
-    lc.use_contrastive = c.contrastive_l1 || c.contrastive_gram;
-    lc.margin_l1 = c.margin_l1;
-    lc.margin_gram = c.margin_gram;
-    lc.lambda_c = c.lambda_c;
-    lc.contrastive_ratio = c.contrastive_form == "ratio";
+    lc = total_loss_config(c);
     gray = c.contrastive_l1;
     if (c.contrastive_gram) vgg = contrastive_vgg(c, dev);
   }

@@ -301,6 +301,22 @@ void write_curve(const std::string& path, const History& h) {
 
 }  // namespace
 
+losses::TotalLossConfig total_loss_config(const TrainConfig& c) {
+  losses::TotalLossConfig l;
+  l.lambda_e = c.lambda_edge;
+  l.ssim_weight = c.ssim_weight;
+  l.use_dtv = c.dtv;
+  l.dtv_tv_weight_s0 = c.dtv_tv_weight_s0;
+  l.dtv_tv_weight_s1 = c.dtv_tv_weight_s1;
+  l.use_contrastive = c.contrastive_l1 || c.contrastive_gram;
+  l.margin_l1 = c.margin_l1;
+  l.margin_gram = c.margin_gram;
+  l.contrastive_ratio = c.contrastive_form == "ratio";
+  l.lambda_c = c.lambda_c;
+  l.use_seg = false;  // the semantic loss needs a trained DeepLabv3+ in the trainer (not yet)
+  return l;
+}
+
 std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& c, Device dev) {
   const std::string fetched = std::string(CSGIS_SOURCE_DIR) + "/weights/vgg16.safetensors";
   std::shared_ptr<models::Vgg16Features> vgg;
@@ -375,19 +391,7 @@ TrainResult train(const TrainOptions& o) {
   write_file_atomic(config_path, cfg_text.data(), cfg_text.size());
   History history = reload_log(log_path, start);
 
-  losses::TotalLossConfig lcfg;
-  lcfg.lambda_e = c.lambda_edge;
-  lcfg.ssim_weight = c.ssim_weight;
-  lcfg.use_dtv = c.dtv;
-  lcfg.dtv_tv_weight_s0 = c.dtv_tv_weight_s0;
-  lcfg.dtv_tv_weight_s1 = c.dtv_tv_weight_s1;
-  lcfg.use_contrastive = c.contrastive_l1 || c.contrastive_gram;
-  lcfg.margin_l1 = c.margin_l1;
-  lcfg.margin_gram = c.margin_gram;
-  lcfg.contrastive_ratio = c.contrastive_form == "ratio";
-  lcfg.lambda_c = c.lambda_c;
-  lcfg.use_seg = false;  // the semantic branch needs DeepLabv3+ (a later issue)
-  const losses::TotalLoss loss_fn{lcfg};
+  const losses::TotalLoss loss_fn{total_loss_config(c)};
 
   TrainResult result;
   result.first_step = start;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "losses/total.h"
 #include "models/vgg16.h"
 #include "tools/lib/train_config.h"
 
@@ -41,6 +42,9 @@ struct TrainResult {
 };
 
 TrainResult train(const TrainOptions& options);
+
+// The loss weights and switches of a train config (what train() and `bench train-step --config` use).
+losses::TotalLossConfig total_loss_config(const TrainConfig& config);
 
 // The Gram term's VGG16 (frozen, evaluation mode, on `dev`): loss.vgg_weights, else the source tree's
 // weights/vgg16.safetensors (tools/fetch-vgg16.sh), else fixed random filters from loss.vgg_seed,
