@@ -3,7 +3,9 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/context.h"
 #include "engine/error.h"
+#include "engine/generator.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
 
@@ -28,11 +30,7 @@ class GlobalAvgPool : public nn::Module {
 // runs in here (it is the frozen phi of the semantic loss).
 class EvalDropout : public nn::Module {
  public:
-  Tensor forward(const Tensor& x) override {
-    CSGIS_CHECK(!is_training(), "DeepLabV3Plus runs in evaluation mode only (call freeze() or eval()): training "
-                                "it, with its dropout, is not supported");
-    return x;
-  }
+  Tensor forward(const Tensor& x) override { return x; }  // DeepLabV3Plus::forward refuses training mode
   std::string type_name() const override { return "Dropout"; }
 };
 
@@ -113,6 +111,10 @@ class AsppPooling : public nn::Module {
 }  // namespace
 
 DeepLabV3Plus::DeepLabV3Plus(const DeepLabConfig& c) : config(c) {
+  // Default initialisation draws from the context's generator; the frozen network gets its weights
+  // from a file, so building it leaves that random stream as it was (see Vgg16Features).
+  Generator& stream = current_context().generator();
+  const Generator saved = stream;
   CSGIS_CHECK(c.output_stride == 8 || c.output_stride == 16, "DeepLabV3Plus: output_stride must be 8 or 16, got ",
               c.output_stride);
   CSGIS_CHECK(c.num_classes >= 1 && c.num_classes <= 4096, "DeepLabV3Plus: num_classes must be in [1, 4096], got ",
@@ -164,12 +166,18 @@ DeepLabV3Plus::DeepLabV3Plus(const DeepLabConfig& c) : config(c) {
       "classifier", std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
                         conv(304, 256, 3, 1, 1), std::make_shared<nn::BatchNorm2d>(256),
                         std::make_shared<nn::ReLU>(), conv(256, c.num_classes, 1, 1, 0, 1, true)}));
+  stream = saved;
 }
 
 Tensor DeepLabV3Plus::forward(const Tensor& x) {
   CSGIS_CHECK(x.defined() && x.dim() == 4 && x.size(1) == 3, "DeepLabV3Plus takes an (N, 3, H, W) batch, got ",
               x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
-  // The unpadded stride-2 first convolution needs 3 x 3; four more halvings keep >= 1 pixel from 17 on.
+  // Before anything runs: in training mode BatchNorm would update its statistics and dropout is
+  // not implemented; this network is the frozen phi of the semantic loss.
+  CSGIS_CHECK(!is_training(), "DeepLabV3Plus runs in evaluation mode only (call freeze() or eval()): training "
+                              "it, with its dropout, is not supported");
+  // The unpadded stride-2 stem needs 3 x 3 (the later stride-2 depthwise layers see padded inputs
+  // and round up); 17 x 17 keeps the low-level map at least 4 x 4.
   CSGIS_CHECK(x.size(2) >= 17 && x.size(3) >= 17, "DeepLabV3Plus needs an image of at least 17x17, got ", x.size(2),
               "x", x.size(3));
   const Tensor low = low_->forward(x);

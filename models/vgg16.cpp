@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/autograd.h"
+#include "engine/context.h"
 #include "engine/error.h"
 #include "engine/generator.h"
 #include "engine/ops.h"
@@ -104,11 +105,17 @@ std::vector<Vgg16Conv> vgg16_convs(Vgg16Layer last) {
 
 Vgg16Features::Vgg16Features(Vgg16Layer last) : last_(last) {
   (void)vgg16_layer_name(last);  // validates
+  // The layers' default initialisation draws from the context's generator; a frozen feature
+  // extractor gets its weights elsewhere, so building it leaves that random stream untouched (a
+  // resumed training run must continue the very stream it saved).
+  Generator& stream = current_context().generator();
+  const Generator saved = stream;
   features_ = register_module("features", std::make_shared<nn::Module>());
   for (const Vgg16Conv& c : vgg16_convs(last)) {
     auto conv = std::make_shared<nn::Conv2d>(c.in_channels, c.out_channels, 3, 1, 1, 1, true);
     convs_[c.index] = features_->register_module(std::to_string(c.index), conv);
   }
+  stream = saved;
   for (Tensor& p : parameters()) p.set_requires_grad(false);
 }
 
@@ -122,7 +129,7 @@ std::vector<Tensor> Vgg16Features::forward_taps(const Tensor& rgb, const std::ve
   for (Vgg16Layer t : taps)
     CSGIS_CHECK(int(t) >= 0 && int(t) <= int(last_), "VGG16 features: layer ", vgg16_layer_name(t),
                 " is deeper than this network's last layer ", vgg16_layer_name(last_));
-  // Two pools per tapped block need H, W >= 2^blocks; smaller inputs would pool to nothing.
+  // One 2x2 pool before each block after the first: H, W >= 2^(blocks - 1), or a pool leaves nothing.
   const int64_t need = int64_t(1) << int(last_);
   CSGIS_CHECK(rgb.size(2) >= need && rgb.size(3) >= need, "VGG16 features to ", vgg16_layer_name(last_),
               " need an image of at least ", need, "x", need, ", got ", rgb.size(2), "x", rgb.size(3));

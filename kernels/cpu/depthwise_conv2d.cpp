@@ -40,11 +40,13 @@ void depthwise_conv2d_forward(const Conv2dShape& s, const T* x, const T* w, cons
       for (int64_t c = 0; c < s.S; ++c) {
         int64_t q0, q1;
         valid_outputs(c, s.stride_w, s.pad_w, s.dil_w, s.W, s.Q, q0, q1);
+        if (q0 == q1) continue;
         const T wv = wk[r * s.S + c];
         for (int64_t p = p0; p < p1; ++p) {
-          const T* xrow = xp + (p * s.stride_h - s.pad_h + r * s.dil_h) * s.W + (c * s.dil_w - s.pad_w);
+          // From the first valid column: every pointer formed points into the plane.
+          const T* xrow = xp + (p * s.stride_h - s.pad_h + r * s.dil_h) * s.W + (q0 * s.stride_w + c * s.dil_w - s.pad_w);
           T* yrow = yp + p * s.Q;
-          for (int64_t q = q0; q < q1; ++q) yrow[q] += wv * xrow[q * s.stride_w];
+          for (int64_t q = q0; q < q1; ++q) yrow[q] += wv * xrow[(q - q0) * s.stride_w];
         }
       }
     }
@@ -71,11 +73,12 @@ void depthwise_conv2d_backward_input(const Conv2dShape& s, const T* dy, const T*
         for (int64_t cc = 0; cc < s.S; ++cc) {
           int64_t q0, q1;
           valid_outputs(cc, s.stride_w, s.pad_w, s.dil_w, s.W, s.Q, q0, q1);
+          if (q0 == q1) continue;
           const T wv = wk[r * s.S + cc];
           for (int64_t p = p0; p < p1; ++p) {
-            T* dxrow = dxp + (p * s.stride_h - s.pad_h + r * s.dil_h) * s.W + (cc * s.dil_w - s.pad_w);
+            T* dxrow = dxp + (p * s.stride_h - s.pad_h + r * s.dil_h) * s.W + (q0 * s.stride_w + cc * s.dil_w - s.pad_w);
             const T* dyrow = dyp + p * s.Q;
-            for (int64_t q = q0; q < q1; ++q) dxrow[q * s.stride_w] += wv * dyrow[q];
+            for (int64_t q = q0; q < q1; ++q) dxrow[(q - q0) * s.stride_w] += wv * dyrow[q];
           }
         }
       }
@@ -93,13 +96,13 @@ void depthwise_conv2d_backward_weight(const Conv2dShape& s, const T* x, const T*
     valid_outputs(r, s.stride_h, s.pad_h, s.dil_h, s.H, s.P, p0, p1);
     valid_outputs(c, s.stride_w, s.pad_w, s.dil_w, s.W, s.Q, q0, q1);
     T acc = 0;
-    for (int64_t n = 0; n < s.N; ++n) {
+    for (int64_t n = 0; n < s.N && q0 < q1; ++n) {
       const T* xp = x + (n * s.C + k / m) * s.H * s.W;
       const T* dyp = dy + (n * s.K + k) * s.P * s.Q;
       for (int64_t p = p0; p < p1; ++p) {
-        const T* xrow = xp + (p * s.stride_h - s.pad_h + r * s.dil_h) * s.W + (c * s.dil_w - s.pad_w);
+        const T* xrow = xp + (p * s.stride_h - s.pad_h + r * s.dil_h) * s.W + (q0 * s.stride_w + c * s.dil_w - s.pad_w);
         const T* dyrow = dyp + p * s.Q;
-        for (int64_t q = q0; q < q1; ++q) acc += dyrow[q] * xrow[q * s.stride_w];
+        for (int64_t q = q0; q < q1; ++q) acc += dyrow[q] * xrow[(q - q0) * s.stride_w];
       }
     }
     dw[kt] = acc;

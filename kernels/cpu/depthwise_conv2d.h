@@ -14,7 +14,8 @@ template <typename T>
 void depthwise_conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* bias, T* y);
 
 // dx[n,c,h,w] = sum over k in [c*m, c*m+m), (r,s), (p,q) with p*sh-ph+r*dh = h, q*sw-pw+s*dw = w
-// of w[k,0,r,s] * dy[n,k,p,q] (a gather per input element). dx is overwritten.
+// of w[k,0,r,s] * dy[n,k,p,q]: a scatter confined to each input plane (one thread per plane, a fixed
+// order). dx is overwritten.
 template <typename T>
 void depthwise_conv2d_backward_input(const Conv2dShape& s, const T* dy, const T* w, T* dx);
 

@@ -133,8 +133,11 @@ TEST_CASE("deeplab: load_deeplab reads the class count and refuses what does not
   CHECK_FALSE(back->is_training());
   for (const Tensor& p : back->parameters()) CHECK_FALSE(p.requires_grad());
   CHECK_THROWS_WITH(back->forward(Tensor::zeros({1, 3, 16, 40})), Catch::Contains("at least 17x17"));
-  back->train();  // (a batch of 2: BatchNorm in training mode refuses one value per channel first)
-  CHECK_THROWS_WITH(back->forward(Tensor::zeros({2, 3, 20, 20})), Catch::Contains("evaluation mode only"));
+  back->train();
+  const Tensor mean_before = *nn::find_entry(back->state_dict(), "backbone.low_level_features.0.1.running_mean");
+  const auto mean_values = mean_before.clone().to_vector<float>();
+  CHECK_THROWS_WITH(back->forward(Tensor::ones({2, 3, 20, 20})), Catch::Contains("evaluation mode only"));
+  CHECK(mean_before.to_vector<float>() == mean_values);  // refused before any BatchNorm ran
 
   auto dict = net.state_dict();
   dict.erase(dict.begin() + 5);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include "engine/context.h"
+#include "engine/generator.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
 #include "models/vgg16.h"
@@ -107,6 +109,14 @@ TEST_CASE("vgg16: load_vgg16 round trip, normalisation metadata and its errors",
   save_safetensors(path, dict, vgg16_metadata(*net, "test"));
   CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("'features.2.weight' has shape [64, 63, 3, 3]"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("vgg16: building the network leaves the context's random stream as it was", "[unit]") {
+  Generator& stream = current_context().generator();
+  const Generator before = stream;
+  Vgg16Features net(Vgg16Layer::relu2_2);
+  Generator expected = before;
+  CHECK(stream.next_u64() == expected.next_u64());
 }
 
 TEST_CASE("vgg16: fixed random filters are a function of the seed; bad inputs", "[unit]") {

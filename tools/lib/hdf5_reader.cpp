@@ -20,6 +20,7 @@ struct Handle {
 };
 
 // libhdf5 prints its error stack to stderr by default; our messages say what went wrong instead.
+// (Process-wide: the driver is the only libhdf5 user of its process.)
 void quiet_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 // H5Lexists fails on a path whose intermediate groups are missing: walk it one link at a time.
@@ -72,7 +73,8 @@ Hdf5Array Hdf5File::read_floats(const std::string& object, int64_t max_elements)
   CSGIS_CHECK(rank >= 0 && rank <= 8, "'", path_, "': dataset '", object, "' has an unsupported shape (rank ",
               rank, ")");
   hsize_t dims[8] = {};
-  H5Sget_simple_extent_dims(space.id, dims, nullptr);
+  CSGIS_CHECK(H5Sget_simple_extent_dims(space.id, dims, nullptr) == rank, "'", path_, "': cannot read the shape of '",
+              object, "' (damaged file?)");
   Hdf5Array out;
   int64_t n = 1;
   for (int d = 0; d < rank; ++d) {

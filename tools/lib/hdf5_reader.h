@@ -1,6 +1,7 @@
 // Read-only access to the float datasets of an HDF5 file through libhdf5 (Debian libhdf5-dev), for
 // importing Keras `.weights.h5` files. Every failure is a csgis::Error naming the file and the
-// dataset; libhdf5's own error stack printing is switched off while a file is open.
+// dataset; opening a file switches libhdf5's automatic error-stack printing off for the process
+// (these messages replace it).
 #pragma once
 #include <cstdint>
 #include <string>
