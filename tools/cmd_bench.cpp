@@ -523,9 +523,10 @@ Runner add_bench_command(CLI::App& app) {
   flags::threads(ts, t->threads);
   flags::timing(ts, t->repeats, &t->warmup);
   auto* dtv = ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
-  ts->add_option("--config", t->config,
-                 "a train config (configs/*.json): its model and loss switches (DTV, contrastive gray-L1 and "
-                 "VGG16 Gram terms as the trainer runs them) instead of --dim ... --dtv; batch and size stay flags")
+  ts->footer("With --config, the model and the loss switches (DTV, the contrastive gray-L1 and VGG16 Gram terms, "
+             "as the trainer runs them) come from that training config instead of --dim ... --dtv; --batch and "
+             "--size stay flags.");
+  ts->add_option("--config", t->config, "training config (JSON; every key in docs/training.md)")
       ->check(CLI::ExistingFile)
       ->excludes(dim)->excludes(fb)->excludes(sbk)->excludes(eb)->excludes(dtv);
   ts->add_flag("--winograd", t->winograd, kWinogradHelp);

@@ -43,7 +43,7 @@ Runner add_convert_command(CLI::App& app) {
       ->default_val("vgg16");
   cmd->add_option("-i,--input", o->input, "weights to read: Keras .weights.h5 (HED) or torchvision .safetensors")
       ->required();
-  cmd->add_option("-o,--output", o->output, "safetensors file to write (atomically)")->required();
+  cmd->add_option("-o,--out", o->output, "safetensors file to write (atomically)")->required();
   cmd->add_option("--last", o->last, "deepest layer to keep: relu1_2, relu2_2, relu3_3 or relu4_3")
       ->check(CLI::IsMember({"relu1_2", "relu2_2", "relu3_3", "relu4_3"}))
       ->default_val("relu4_3");

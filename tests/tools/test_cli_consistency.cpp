@@ -30,7 +30,7 @@ namespace {
 const std::vector<std::string>& all_commands() {
   static const std::vector<std::string> cmds{"train",   "smooth",        "enhance",      "eval",
                                              "tune-gf", "metrics",       "build-dataset", "bench conv2d",
-                                             "bench train-step", "bench smoother", "bench smooth", "bench op"};
+                                             "bench train-step", "bench smoother", "bench smooth", "bench op", "convert"};
   return cmds;
 }
 
@@ -51,6 +51,9 @@ std::map<std::string, std::string> flags_of(const std::string& help) {
     if (line.rfind("  -", 0) == 0 && std::regex_match(line, m, flag_line)) {
       current = m[1];
       flags[current] = m[2];
+      // A long type column ("TEXT:FILE REQUIRED") leaves one space before the text.
+      const size_t req = line.find(" REQUIRED ");
+      if (flags[current].empty() && req != std::string::npos) flags[current] = line.substr(req + 10);
     } else if (!current.empty() && line.rfind("      ", 0) == 0) {
       std::string text = line.substr(line.find_first_not_of(' '));
       flags[current] += (flags[current].empty() ? "" : " ") + text;
@@ -71,10 +74,12 @@ TEST_CASE("cli: shared flags have one name and one help text in every command", 
     REQUIRE(r.out.find("Usage") != std::string::npos);
     const auto flags = flags_of(r.out);
     REQUIRE(flags.count("--help") == 1);  // the parser found the Options section
+    // metrics only compares two files and convert only rewrites one: neither computes in parallel.
+    const bool serial = cmd == "metrics" || cmd == "convert";
     if (cmd != "metrics") REQUIRE(flags.size() >= 3);
     for (const auto& [name, text] : flags) by_flag[name][cmd] = text;
-    // --threads on every command that computes, its default shown; metrics only compares two files.
-    if (cmd != "metrics") {
+    // --threads on every command that computes, its default shown.
+    if (!serial) {
       CHECK(flags.count("--threads") == 1);
       CHECK(std::regex_search(r.out, std::regex(R"(--threads INT:INT in \[0 - 1024\]=(0|the config's threads))")));
     }
@@ -82,10 +87,10 @@ TEST_CASE("cli: shared flags have one name and one help text in every command", 
     CHECK(flags.count("--output") == 0);
     if (flags.count("--out")) CHECK(r.out.find("-o,--out") != std::string::npos);
   }
-  // The same flag means the same thing everywhere, in the same words. --out and --method say what
-  // *this* command writes or runs (a report folder, a run folder; a smoother of this device), so
-  // their text is per command by design.
-  const std::set<std::string> per_command{"--help", "--out", "--method"};
+  // The same flag means the same thing everywhere, in the same words. --input, --out, --force and
+  // --method say what *this* command reads, writes, replaces or runs (an image or weights; a report
+  // folder, a run folder; a smoother of this device), so their text is per command by design.
+  const std::set<std::string> per_command{"--help", "--input", "--out", "--force", "--method"};
   for (const auto& [name, texts] : by_flag) {
     if (texts.size() < 2 || per_command.count(name)) continue;
     const std::string& first = texts.begin()->second;
@@ -98,7 +103,7 @@ TEST_CASE("cli: shared flags have one name and one help text in every command", 
   CHECK(by_flag["--gf-radius"].count("tune-gf") == 1);
   CHECK(by_flag["--gf-radius"].count("eval") == 1);
   CHECK(by_flag["--device"].size() >= 6);
-  CHECK(by_flag["--threads"].size() == all_commands().size() - 1);
+  CHECK(by_flag["--threads"].size() == all_commands().size() - 2);  // all but metrics and convert
 }
 
 TEST_CASE("cli: --version names the version, commit, build type, CUDA and CPU code path", "[unit]") {
