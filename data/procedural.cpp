@@ -181,10 +181,13 @@ void make_text(Layer& L, Generator& g, float S) {
 
 Layer make_layer(Generator& g, float S) {
   Layer L;
-  L.label = uint8_t(1 + g.randint(20));
+  // Version 1 drew the class here, at random; it is still drawn (and discarded) so that every
+  // later draw, and so every image, edge and texture choice of a seed, stays what it was.
+  (void)g.randint(20);
   const double k = g.uniform();
   if (k < 0.12) {
     L.kind = Kind::HalfPlane;
+    L.label = kClassHalfPlane;
     const double a = g.uniform(0, 2 * M_PI);
     L.nx = float(std::cos(a)), L.ny = float(std::sin(a));
     L.d = L.nx * float(g.uniform(0.15, 0.85) * S) + L.ny * float(g.uniform(0.15, 0.85) * S);
@@ -196,10 +199,12 @@ Layer make_layer(Generator& g, float S) {
     L.cs = float(std::cos(a)), L.sn = float(std::sin(a));
     L.irx = 1.f / rx, L.iry = 1.f / ry;
     if (g.uniform() < 0.2) L.inner2 = float(std::pow(g.uniform(0.3, 0.7), 2));
+    L.label = L.inner2 > 0.f ? kClassRing : kClassEllipse;
     const float r = std::max(rx, ry);
     L.x0 = L.cx - r, L.x1 = L.cx + r, L.y0 = L.cy - r, L.y1 = L.cy + r;
   } else if (k < 0.68) {
     L.kind = Kind::Polygon;
+    L.label = kClassPolygon;
     const Vec c{float(g.uniform(0.0, 1.0) * S), float(g.uniform(0.0, 1.0) * S)};
     const float R = float(g.uniform(0.08, 0.4) * S);
     const int n = 3 + int(g.randint(7));
@@ -213,8 +218,10 @@ Layer make_layer(Generator& g, float S) {
     }
   } else if (k < 0.86) {
     make_curve(L, g, S);
+    L.label = kClassCurve;
   } else {
     make_text(L, g, S);
+    L.label = kClassText;
   }
   random_colour(L, g, S);
   return L;

@@ -1,9 +1,9 @@
 // The embedded procedural data set: structure images drawn from a seed, standing in for the paper's
 // VOC-derived ground truths (which our machines do not have). Each sample is a painter's-algorithm
 // scene of layers — a background, half-planes, (ring) ellipses, star-shaped polygons, thin curves and
-// rows of text-like glyph strokes — each layer with a class label (0 = background, 1..20 otherwise,
-// VOC-like in count only: the classes carry no VOC meaning) and a smooth colour: constant, linear or
-// quadratic-radial gradient. From the scene:
+// rows of text-like glyph strokes — each layer with the class of its kind (ProceduralClass: what a
+// segmenter can learn from structure alone; version 1 drew 1..20 at random, which nothing could
+// learn) and a smooth colour: constant, linear or quadratic-radial gradient. From the scene:
 //   S_gt  the rendering itself; exactly piecewise smooth (every colour function is a polynomial of
 //         degree <= 2). With antialias on, pixels whose 4-neighbourhood crosses a boundary are the
 //         mean of 2x2 sub-samples; only those one-pixel bands are mixtures.
@@ -35,7 +35,19 @@
 
 namespace csgis::data {
 
-constexpr int kProceduralVersion = 1;  // bump when any output of a given seed changes
+constexpr int kProceduralVersion = 2;  // bump when any output of a given seed changes (2: classes by kind)
+
+// The classes of the seg maps (ids 0 .. kProceduralClasses - 1; 255 = ignore at mixed boundaries).
+enum ProceduralClass : uint8_t {
+  kClassBackground = 0,
+  kClassHalfPlane = 1,
+  kClassEllipse = 2,
+  kClassRing = 3,     // an ellipse with an elliptic hole
+  kClassPolygon = 4,  // star-shaped polygon
+  kClassCurve = 5,    // thin stroked curve
+  kClassText = 6,     // rows of glyph strokes
+};
+constexpr int kProceduralClasses = 7;
 
 struct ProceduralConfig {
   int size = 128;                     // samples are size x size

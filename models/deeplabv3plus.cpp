@@ -26,14 +26,6 @@ class GlobalAvgPool : public nn::Module {
   std::string type_name() const override { return "AdaptiveAvgPool2d"; }
 };
 
-// Dropout(0.1) of the ASPP projection: the identity in evaluation mode, the only mode this network
-// runs in here (it is the frozen phi of the semantic loss).
-class EvalDropout : public nn::Module {
- public:
-  Tensor forward(const Tensor& x) override { return x; }  // DeepLabV3Plus::forward refuses training mode
-  std::string type_name() const override { return "Dropout"; }
-};
-
 // Children under arbitrary keys ("4" ... "17", as a sliced PyTorch Sequential keeps), run in order.
 class KeyedSequential : public nn::Module {
  public:
@@ -161,7 +153,7 @@ DeepLabV3Plus::DeepLabV3Plus(const DeepLabConfig& c) : config(c) {
   aspp_project_ = aspp->register_module(
       "project", std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
                      conv(1280, 256, 1), std::make_shared<nn::BatchNorm2d>(256), std::make_shared<nn::ReLU>(),
-                     std::make_shared<EvalDropout>()}));
+                     std::make_shared<nn::Dropout>(0.1)}));
   head_ = head->register_module(
       "classifier", std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
                         conv(304, 256, 3, 1, 1), std::make_shared<nn::BatchNorm2d>(256),
@@ -172,10 +164,10 @@ DeepLabV3Plus::DeepLabV3Plus(const DeepLabConfig& c) : config(c) {
 Tensor DeepLabV3Plus::forward(const Tensor& x) {
   CSGIS_CHECK(x.defined() && x.dim() == 4 && x.size(1) == 3, "DeepLabV3Plus takes an (N, 3, H, W) batch, got ",
               x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
-  // Before anything runs: in training mode BatchNorm would update its statistics and dropout is
-  // not implemented; this network is the frozen phi of the semantic loss.
-  CSGIS_CHECK(!is_training(), "DeepLabV3Plus runs in evaluation mode only (call freeze() or eval()): training "
-                              "it, with its dropout, is not supported");
+  // Training mode (csgis train with task "segment"): BatchNorm normalises with batch statistics,
+  // which the image-pooling branch (one value per image and channel) cannot do from one image.
+  CSGIS_CHECK(!is_training() || x.size(0) >= 2, "DeepLabV3Plus in training mode needs a batch of at least 2 "
+                                                 "(BatchNorm of the image-pooling branch), got ", x.size(0));
   // The unpadded stride-2 stem needs 3 x 3 (the later stride-2 depthwise layers see padded inputs
   // and round up); 17 x 17 keeps the low-level map at least 4 x 4.
   CSGIS_CHECK(x.size(2) >= 17 && x.size(3) >= 17, "DeepLabV3Plus needs an image of at least 17x17, got ", x.size(2),

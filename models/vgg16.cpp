@@ -58,6 +58,11 @@ Vgg16Layer parse_vgg16_layer(const std::string& name) {
   CSGIS_FAIL("VGG16 layer must be relu1_2, relu2_2, relu3_3 or relu4_3, got \"", name, "\"");
 }
 
+double Vgg16Normalization::input_gain_vs_imagenet() const {
+  const double mean_std = (std[0] + std[1] + std[2]) / 3.0, imagenet_std = (0.229 + 0.224 + 0.225) / 3.0;
+  return (scale / mean_std) * imagenet_std;
+}
+
 std::map<std::string, std::string> Vgg16Normalization::to_metadata() const {
   return {{kScaleKey, nlohmann::json(scale).dump()},
           {kMeanKey, nlohmann::json(mean).dump()},

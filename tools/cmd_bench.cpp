@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "data/procedural.h"
 #include "data/smoothers/gpu_fft_smoothers.h"
 #include "data/smoothers/gpu_smoothers.h"
 #include "engine/autograd.h"
@@ -165,12 +167,30 @@ int run_train_step_bench(const TrainStepOptions& o) {
   lc.use_seg = false;
   bool gray = false;
   std::shared_ptr<models::Vgg16Features> vgg;
+  std::shared_ptr<models::DeepLabV3Plus> phi;
+  bool label_free = false;
+  std::string phi_origin;
   if (!o.config.empty()) {
     const TrainConfig c = TrainConfig::load(o.config);
     mc = c.model;
     lc = total_loss_config(c);
     gray = c.contrastive_l1;
     if (c.contrastive_gram) vgg = contrastive_vgg(c, dev);
+    if (c.semantic) {
+      // Speed does not depend on the weights' values: without the trained file, a frozen network of
+      // the same shape (the procedural classes) stands in, and the JSON says so.
+      label_free = c.seg_label_free;
+      if (std::filesystem::exists(c.seg_weights)) {
+        phi = semantic_segmenter(c, dev);
+        phi_origin = c.seg_weights;
+      } else {
+        phi = std::make_shared<models::DeepLabV3Plus>(
+            models::DeepLabConfig{data::kProceduralClasses, c.seg_output_stride});
+        phi->to(dev);
+        phi->freeze();
+        phi_origin = "random initialisation (" + c.seg_weights + " does not exist)";
+      }
+    }
   }
   models::Jess model(mc);
   model.to(dev);
@@ -185,6 +205,9 @@ int run_train_step_bench(const TrainStepOptions& o) {
     return e;
   }(), {o.batch, 1, o.size, o.size}, dev);
   const Tensor negative = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
+  Tensor labels = Tensor::empty({o.batch, o.size, o.size}, DType::I64, Device::cpu());
+  for (int64_t i = 0; i < labels.numel(); ++i)
+    labels.data<int64_t>()[i] = phi ? int64_t(gen.randint(uint64_t(phi->config.num_classes))) : 0;
   std::vector<double> times;
   OpProfile prof;
   for (int i = 0; i < o.warmup + o.repeats; ++i) {
@@ -200,13 +223,8 @@ int run_train_step_bench(const TrainStepOptions& o) {
     in.s_gt = gt;
     in.edge_gt = edge;
     if (gray) in.negative = negative;
-    if (vgg) {  // as the trainer: the anchor with its graph, positive and negative without
-      const std::vector<models::Vgg16Layer> taps{models::Vgg16Layer::relu1_2, models::Vgg16Layer::relu2_2};
-      in.feats_anchor = vgg->forward_taps(out.S1, taps);
-      autograd::NoGradGuard no_grad;
-      in.feats_pos = vgg->forward_taps(gt, taps);
-      in.feats_neg = vgg->forward_taps(negative, taps);
-    }
+    if (vgg) gram_inputs(*vgg, out.S1, gt, negative, in);  // as the trainer
+    if (phi) semantic_inputs(*phi, label_free, out.S1, gt, labels, in);
     losses::LossTerms t = losses::total_loss(lc, in);
     opt.zero_grad();
     t.total.backward();
@@ -226,7 +244,8 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"model", nlohmann::json::parse(mc.to_json())},
                       {"parameters", models::count_parameters(model)},
                       {"losses", std::string("edge+recon(S0,S1)") + (lc.use_dtv ? "+dtv" : "") +
-                                     (gray ? "+contrast_gray" : "") + (vgg ? "+contrast_gram(vgg16)" : "")},
+                                     (gray ? "+contrast_gray" : "") + (vgg ? "+contrast_gram(vgg16)" : "") +
+                                     (phi ? (label_free ? "+seg_ce(deeplabv3plus, label-free)" : "+seg_ce(deeplabv3plus)") : "")},
                       {"threads", omp_get_max_threads()},
                       {"winograd", o.winograd},
                       {"cpu_isa", cpu_isa_name(selected_cpu_isa())},
@@ -235,6 +254,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"min_step_ms", *std::min_element(times.begin(), times.end())},
                       {"peak_rss_mb", double(ru.ru_maxrss) / 1024.0}};
   if (dev.is_cuda()) j["peak_device_mb"] = double(ctx.cuda_allocator().stats().peak_allocated_bytes) / (1 << 20);
+  if (phi) j["segmenter"] = phi_origin;
   if (o.profile) j["profile"] = report_profile(prof, times);
   std::printf("%s\n", j.dump().c_str());
   return 0;

@@ -1,11 +1,15 @@
 #include "engine/nn/layers.h"
 
 #include <cmath>
+#include <vector>
 
 #include "engine/autograd.h"
+#include "engine/context.h"
 #include "engine/error.h"
+#include "engine/generator.h"
 #include "engine/nn/init.h"
 #include "engine/ops/batchnorm.h"
+#include "engine/ops/elementwise.h"
 #include "engine/ops/unary.h"
 
 namespace csgis::nn {
@@ -114,6 +118,20 @@ void fold_into_conv(Conv2d& conv, BatchNorm2d& bn) {
 // ---------------------------------------------------------------- activations
 Tensor ReLU::forward(const Tensor& x) { return fused_into_conv ? x : relu(x); }
 Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative_slope); }
+
+// ---------------------------------------------------------------- Dropout
+Dropout::Dropout(double p) : p(p) {
+  CSGIS_CHECK(p >= 0.0 && p < 1.0, "Dropout: p must be in [0, 1), got ", p);
+}
+
+Tensor Dropout::forward(const Tensor& x) {
+  if (!is_training() || p == 0.0) return x;
+  Generator& g = current_context().generator();
+  const double keep_scale = 1.0 / (1.0 - p);
+  std::vector<double> mask(size_t(x.numel()));
+  for (double& m : mask) m = g.uniform() < p ? 0.0 : keep_scale;
+  return x * Tensor::from_vector(mask, x.shape()).to(x.dtype()).to(x.device());
+}
 
 // ---------------------------------------------------------------- Sequential
 Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {

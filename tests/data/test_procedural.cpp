@@ -46,6 +46,35 @@ TEST_CASE("data: procedural samples are a function of (seed, split, index)", "[u
   }
 }
 
+// The classes are the layers' kinds: over many scenes each kind appears, and in the same
+// proportions as make_layer draws them (half-planes 12 %, (ring) ellipses 26 %, polygons 30 %,
+// curves 18 %, text 14 %; one ellipse in five a ring), with background only on layer 0.
+TEST_CASE("data: procedural classes follow the layer kinds", "[unit]") {
+  const auto tex = testing::synthetic_textures();
+  ProceduralConfig cfg;
+  cfg.size = 16;
+  cfg.seed = 9;
+  std::vector<int> count(kProceduralClasses, 0);
+  int layers = 0;
+  for (uint64_t idx = 0; idx < 300; ++idx) {
+    std::vector<uint8_t> labels;
+    generate_sample(cfg, tex, idx, nullptr, &labels);
+    for (size_t i = 1; i < labels.size(); ++i) {
+      REQUIRE(labels[i] < kProceduralClasses);
+      ++count[labels[i]];
+      ++layers;
+    }
+  }
+  CHECK(count[kClassBackground] == 0);
+  auto share = [&](int c) { return double(count[c]) / double(layers); };
+  CHECK(share(kClassHalfPlane) == Approx(0.12).margin(0.03));
+  CHECK(share(kClassEllipse) + share(kClassRing) == Approx(0.26).margin(0.03));
+  CHECK(share(kClassRing) == Approx(0.26 * 0.2).margin(0.02));
+  CHECK(share(kClassPolygon) == Approx(0.30).margin(0.03));
+  CHECK(share(kClassCurve) == Approx(0.18).margin(0.03));
+  CHECK(share(kClassText) == Approx(0.14).margin(0.03));
+}
+
 TEST_CASE("data: edges are thin and lie on layer boundaries; labels follow layers", "[unit]") {
   const auto tex = testing::synthetic_textures();
   ProceduralConfig cfg;
@@ -87,6 +116,10 @@ TEST_CASE("data: edges are thin and lie on layer boundaries; labels follow layer
                          s.edge.at(x + 1, y + 1);
       }
     CHECK(labels[0] == 0);  // background
+    for (size_t i = 1; i < labels.size(); ++i) {  // every other layer: the class of its kind
+      CHECK(labels[i] >= 1);
+      CHECK(labels[i] < kProceduralClasses);
+    }
   }
   CHECK(edge_pixels > 200);
   // Thin: 2x2 all-edge blocks only where strokes are about two pixels wide or layers meet.

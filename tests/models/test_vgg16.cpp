@@ -86,6 +86,10 @@ TEST_CASE("vgg16: load_vgg16 round trip, normalisation metadata and its errors",
 
   auto back = load_vgg16(path, Vgg16Layer::relu1_2);  // a shallower network takes what it needs
   CHECK(back->normalization.scale == 255);
+  // The Gram terms' rescaling: torchvision's ImageNet input is the reference, HED's 0-255 input is
+  // 255 / 1 against 1 / 0.226 of it.
+  CHECK(Vgg16Normalization{}.input_gain_vs_imagenet() == Approx(1.0));
+  CHECK(back->normalization.input_gain_vs_imagenet() == Approx(255.0 * (0.229 + 0.224 + 0.225) / 3.0));
   CHECK(back->normalization.mean[0] == 122.5);
   CHECK(back->state_dict().size() == 4);
   CHECK(max_abs_diff(back->state_dict()[2].second, net->state_dict()[2].second) == 0);

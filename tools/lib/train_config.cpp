@@ -160,8 +160,21 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("vgg_weights", c.vgg_weights);
     f.get("vgg_seed", c.vgg_seed);
     f.get("lambda_c", c.lambda_c);
+    f.get("semantic", c.semantic);
+    f.get("lambda_seg", c.lambda_seg);
+    f.get("seg_weights", c.seg_weights);
+    f.get("seg_output_stride", c.seg_output_stride);
+    f.get("seg_label_free", c.seg_label_free);
     f.refuse_unknown();
   }
+  if (const auto* s = top.object("segmenter")) {
+    Fields f(*s, where, "segmenter");
+    f.get("num_classes", c.seg_num_classes);
+    f.get("output_stride", c.seg_stride);
+    f.get("init", c.seg_init);
+    f.refuse_unknown();
+  }
+  top.get("task", c.task);
   top.get("steps", c.steps);
   top.get("device", c.device);
   top.get("seed", c.seed);
@@ -215,6 +228,25 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   check_range(c.lambda_c >= 0, where, "loss.lambda_c", "must be >= 0");
   check_range(c.vgg_weights.empty() || c.contrastive_gram, where, "loss.vgg_weights",
               "is only read by the Gram term: set loss.contrastive_gram too");
+  check_range(c.task == "smooth" || c.task == "segment", where, "task", "must be \"smooth\" or \"segment\"");
+  check_range(c.lambda_seg >= 0, where, "loss.lambda_seg", "must be >= 0");
+  check_range(!c.semantic || c.task == "smooth", where, "loss.semantic",
+              "is a term of the smoother's loss; task \"segment\" trains the segmenter with cross-entropy alone");
+  check_range(!c.semantic || !c.seg_weights.empty(), where, "loss.seg_weights",
+              "must name the frozen segmenter's weights when loss.semantic is on (a task \"segment\" run's "
+              "best.safetensors)");
+  check_range(c.seg_weights.empty() || c.semantic, where, "loss.seg_weights",
+              "is only read by the semantic term: set loss.semantic too");
+  check_range(!c.seg_label_free || c.semantic, where, "loss.seg_label_free", "needs loss.semantic");
+  check_range(c.seg_output_stride == 8 || c.seg_output_stride == 16, where, "loss.seg_output_stride",
+              "must be 8 or 16");
+  check_range(c.seg_stride == 8 || c.seg_stride == 16, where, "segmenter.output_stride", "must be 8 or 16");
+  check_range(c.seg_num_classes >= 2 && c.seg_num_classes <= 255, where, "segmenter.num_classes",
+              "must be in [2, 255] (255 is the ignore label)");
+  check_range(c.task != "segment" || c.batch >= 2, where, "data.batch",
+              "must be >= 2 for task \"segment\" (BatchNorm of DeepLabv3+'s image-pooling branch)");
+  check_range(c.task != "segment" || c.patch >= 32, where, "data.patch",
+              "must be >= 32 for task \"segment\" (DeepLabv3+ at output stride 16)");
   check_range(c.lr > 0, where, "optim.lr", "must be > 0");
   check_range(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, where, "optim.beta1/beta2",
               "must be in [0, 1)");
@@ -267,7 +299,11 @@ nlohmann::json TrainConfig::to_json() const {
                     {"contrastive_l1", contrastive_l1}, {"margin_l1", margin_l1},
                     {"contrastive_gram", contrastive_gram}, {"margin_gram", margin_gram},
                     {"contrastive_form", contrastive_form}, {"vgg_weights", vgg_weights}, {"vgg_seed", vgg_seed},
-                    {"lambda_c", lambda_c}}},
+                    {"lambda_c", lambda_c}, {"semantic", semantic}, {"lambda_seg", lambda_seg},
+                    {"seg_weights", seg_weights}, {"seg_output_stride", seg_output_stride},
+                    {"seg_label_free", seg_label_free}}},
+          {"segmenter", {{"num_classes", seg_num_classes}, {"output_stride", seg_stride}, {"init", seg_init}}},
+          {"task", task},
           {"steps", steps}, {"device", device}, {"seed", seed}, {"log_interval", log_interval},
           {"val_interval", val_interval}, {"checkpoint_interval", checkpoint_interval}, {"threads", threads},
           {"bn_recalibration_batches", bn_recalibration_batches}, {"bn_freeze_step", bn_freeze_step},

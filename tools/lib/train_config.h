@@ -70,8 +70,23 @@ struct TrainConfig {
   std::string vgg_weights;
   uint64_t vgg_seed = 7;
   double lambda_c = 1.0;
+  // The semantic term (eq. 10): CE(phi(S1), labels) through a frozen DeepLabv3+ phi (seg_weights: a
+  // `csgis train` task "segment" run's best.safetensors, or a VainF export). Labels: the data's seg
+  // maps, or with seg_label_free argmax phi(S_gt) (for photos without labels).
+  bool semantic = false;
+  double lambda_seg = 1.0;
+  std::string seg_weights;
+  int64_t seg_output_stride = 16;
+  bool seg_label_free = false;
+
+  // "segmenter" (task "segment"): the DeepLabv3+ that `csgis train` trains alone on the data's
+  // ground-truth images and seg labels. init: weights (load_deeplab format) to start from.
+  int64_t seg_num_classes = 7;  // the procedural classes (data/procedural.h); 21 for VOC
+  int64_t seg_stride = 16;      // output stride, 8 or 16
+  std::string seg_init;
 
   // top level
+  std::string task = "smooth";  // "smooth": the JESS smoother (eq. 11); "segment": DeepLabv3+ alone
   int64_t steps = 1000;
   std::string device = "cpu";
   uint64_t seed = 1;

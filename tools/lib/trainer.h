@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "losses/total.h"
+#include "models/deeplabv3plus.h"
 #include "models/vgg16.h"
 #include "tools/lib/train_config.h"
 
@@ -50,5 +51,22 @@ losses::TotalLossConfig total_loss_config(const TrainConfig& config);
 // weights/vgg16.safetensors (tools/fetch-vgg16.sh), else fixed random filters from loss.vgg_seed,
 // said once on stderr. Used by train() and `csgis bench train-step --config`.
 std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& config, Device dev);
+
+// Fills the Gram term's inputs: VGG16 relu1_2 and relu2_2 of S1, with the graph that
+// carries the gradient into S1, and of S_gt and the negative, without; all divided by the VGG's
+// input_gain_vs_imagenet(), so that the margin means what it means for torchvision's VGG16 (with
+// HED's 0-255 input the raw Gram distances are ~1e7 times larger: contrast_gram of 2.5e6 at step 1).
+void gram_inputs(models::Vgg16Features& vgg, const Tensor& s1, const Tensor& s_gt, const Tensor& negative,
+                 losses::LossInputs& in);
+
+// The semantic term's frozen DeepLabv3+ phi (evaluation mode, on `dev`) from loss.seg_weights at
+// loss.seg_output_stride; a file whose metadata records another output stride is refused.
+std::shared_ptr<models::DeepLabV3Plus> semantic_segmenter(const TrainConfig& config, Device dev);
+
+// Fills the semantic term's inputs: in.seg_logits = phi(normalize_imagenet(S1)), with the graph that
+// carries the gradient through the frozen phi into S1 (eq. 10), and in.seg_labels = the data's
+// labels, or with label_free argmax phi(S_gt) (no graph).
+void semantic_inputs(models::DeepLabV3Plus& phi, bool label_free, const Tensor& s1, const Tensor& s_gt,
+                     const Tensor& seg_labels, losses::LossInputs& in);
 
 }  // namespace csgis::tools

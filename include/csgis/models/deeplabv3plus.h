@@ -42,7 +42,8 @@ class DeepLabV3Plus : public nn::Module {
   explicit DeepLabV3Plus(const DeepLabConfig& config = {});
   std::string type_name() const override { return "DeepLabV3"; }
 
-  // Class logits [N, num_classes, H, W] of an (N, 3, H, W) normalised batch (H, W >= 17).
+  // Class logits [N, num_classes, H, W] of an (N, 3, H, W) normalised batch (H, W >= 17). Training
+  // mode (BatchNorm on batch statistics, dropout 0.1 drawn from the context's generator) needs N >= 2.
   Tensor forward(const Tensor& x) override;
   // Frozen (the semantic loss's phi): evaluation mode and no parameter requires grad; the gradient of
   // the logits still reaches the input.

@@ -38,6 +38,12 @@ struct Vgg16Normalization {
   double scale = 1;
   std::array<double, 3> mean{0.485, 0.456, 0.406};
   std::array<double, 3> std{0.229, 0.224, 0.225};
+  // How much larger this normalisation makes the network's input than torchvision's ImageNet one
+  // does, (scale / mean std) / (1 / mean ImageNet std): 1 for torchvision's weights, about 57.6 for
+  // HED's 0-255 input. Features scale about alike (the ReLU convolutions are homogeneous but for
+  // their biases), so dividing them by it puts feature statistics (the Gram terms and their margin
+  // 0.04) on the scale of the paper's torchvision VGG16.
+  double input_gain_vs_imagenet() const;
   // As safetensors metadata ("vgg16.input_scale", "vgg16.input_mean", "vgg16.input_std",
   // "vgg16.channel_order" = "rgb") and back; from_metadata throws naming a missing or bad key.
   std::map<std::string, std::string> to_metadata() const;

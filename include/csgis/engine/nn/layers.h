@@ -87,6 +87,18 @@ class LeakyReLU : public Module {
   const double negative_slope;
 };
 
+// Inverted dropout: in training mode each element is zeroed with probability p and the rest scaled
+// by 1 / (1 - p), so evaluation mode (the identity) needs no rescaling. The mask is drawn on the host
+// from the current context's generator (a checkpoint that saves the generator resumes with the same
+// masks) and applied as a constant product, so the gradient is the same mask.
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5);
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Dropout"; }
+  const double p;
+};
+
 class Identity : public Module {
  public:
   Tensor forward(const Tensor& x) override { return x; }
