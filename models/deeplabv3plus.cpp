@@ -208,11 +208,8 @@ std::shared_ptr<DeepLabV3Plus> load_deeplab(const std::string& path, int64_t out
   } catch (const Error& e) {
     CSGIS_FAIL("DeepLab weights '", path, "': ", e.what());
   }
-  for (const auto& [name, t] : net->state_dict()) {
-    if (t.dtype() != DType::F32) continue;
-    for (float v : t.to_vector<float>())
-      CSGIS_CHECK(std::isfinite(v), "DeepLab weights '", path, "': '", name, "' holds a non-finite value");
-  }
+  const nn::NonFiniteEntry bad = nn::find_non_finite(net->state_dict());
+  CSGIS_CHECK(!bad.found, "DeepLab weights '", path, "': ", bad.str(), " (weights must be finite numbers)");
   net->freeze();
   return net;
 }

@@ -162,19 +162,19 @@ namespace {
 // Weights with a NaN or an infinity (or a negative BatchNorm variance) make every output pixel
 // NaN, which an 8-bit PNG would silently store as black: refuse them at load, naming the tensor.
 void refuse_non_finite_state(const std::string& path, const Jess& model) {
-  for (const auto& [name, tensor] : model.state_dict()) {
-    if (tensor.dtype() != DType::F32 && tensor.dtype() != DType::F64) continue;  // num_batches_tracked
-    const std::vector<double> values = tensor.to_vector<double>();
+  const nn::StateDict state = model.state_dict();
+  const nn::NonFiniteEntry bad = nn::find_non_finite(state);
+  if (bad.found)
+    CSGIS_FAIL("weights '", path, "': tensor '", bad.name, "' holds ", std::isnan(bad.value) ? "NaN" : "an infinity",
+               " at index ", bad.index, " of ", nn::find_entry(state, bad.name)->numel(), " (weights must be finite numbers)");
+  for (const auto& [name, tensor] : state) {
     const bool is_variance = name.size() >= 12 && name.compare(name.size() - 12, 12, ".running_var") == 0;
-    for (size_t i = 0; i < values.size(); ++i) {
-      const double v = values[i];
-      if (!std::isfinite(v))
-        CSGIS_FAIL("weights '", path, "': tensor '", name, "' holds ", std::isnan(v) ? "NaN" : "an infinity",
-                   " at index ", i, " of ", values.size(), " (weights must be finite numbers)");
-      if (is_variance && v < 0)
-        CSGIS_FAIL("weights '", path, "': tensor '", name, "' holds the negative variance ", v, " at index ", i,
+    if (!is_variance) continue;
+    const std::vector<double> values = tensor.to_vector<double>();
+    for (size_t i = 0; i < values.size(); ++i)
+      if (values[i] < 0)
+        CSGIS_FAIL("weights '", path, "': tensor '", name, "' holds the negative variance ", values[i], " at index ", i,
                    " of ", values.size(), " (BatchNorm variances must be >= 0)");
-    }
   }
 }
 }  // namespace

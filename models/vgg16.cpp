@@ -174,11 +174,10 @@ std::shared_ptr<Vgg16Features> load_vgg16(const std::string& path, Vgg16Layer la
                 vgg16_layer_name(last), "; convert with `csgis convert --model vgg16`)");
     CSGIS_CHECK(t->shape() == expected.shape(), "VGG16 weights '", path, "': '", name, "' has shape ",
                 shape_str(t->shape()), ", expected ", shape_str(expected.shape()));
-    std::vector<double> v = t->to(DType::F64).to_vector<double>();
-    for (size_t i = 0; i < v.size(); ++i)
-      CSGIS_CHECK(std::isfinite(v[i]), "VGG16 weights '", path, "': '", name, "' holds ", v[i], " at index ", i);
     wanted.emplace_back(name, *t);
   }
+  const nn::NonFiniteEntry bad = nn::find_non_finite(wanted);
+  CSGIS_CHECK(!bad.found, "VGG16 weights '", path, "': ", bad.str(), " (weights must be finite numbers)");
   net->load_state_dict(wanted, /*strict=*/true);
   net->normalization = Vgg16Normalization::from_metadata(file.metadata, "VGG16 weights '" + path + "'");
   net->origin = path;

@@ -6,6 +6,12 @@ S1 (L1 + 0.1 * (4 - sum of zero-padded 11x11 Gaussian SSIM over 4 max-pooled sca
 Adam. Prints one JSON line with the median step time, like the csgis command.
 
   /usr/bin/python3 bench/peers/train_step_torch.py --threads 2 --batch 2 --size 64
+
+--full adds what `csgis bench train-step --config configs/ablation-full.json` adds: DTV on S0 and
+S1, the gray-L1 triplet (margin 0.3), the Gram triplet on a frozen VGG16's relu1_2 and relu2_2
+(HED's input scaling, features divided by its gain), and the label-free semantic term through a
+frozen DeepLabv3+ (MobileNetV2, output stride 16, 7 classes; our PyTorch port of VainF's code):
+CE(phi(S1), argmax phi(S_gt)). Weights are random: the time does not depend on their values.
 """
 import argparse
 import json
@@ -20,6 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "models"))
 from make_jess_fixture import Jess  # noqa: E402  (the reference architecture, our own PyTorch port)
+from make_deeplab_fixture import DeepLab  # noqa: E402  (VainF's deeplabv3plus_mobilenet, our port)
 
 
 def gaussian_window(channels):
@@ -58,6 +65,57 @@ def edge_bce(logits, e):
     return F.binary_cross_entropy_with_logits(logits, e, weight=w, reduction="sum")
 
 
+def gdl(x, mask):
+    n, c, h, w = x.shape
+    dh = torch.roll(x, -1, 2) - x
+    dw = torch.roll(x, -1, 3) - x
+    return ((mask * dh ** 2).sum() / (c * (h - 1) * w) + (mask * dw ** 2).sum() / (c * h * (w - 1))) / n
+
+
+def dtv(s, gt, e):
+    edge_l1 = (e * (s - gt).abs()).sum() / (s.shape[1] * max(1.0, float(e.sum())))
+    return edge_l1 + gdl(s, 1 - e)
+
+
+def vgg16_relu2_2():
+    layers = [torch.nn.Conv2d(3, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(64, 64, 3, padding=1),
+              torch.nn.ReLU(), torch.nn.MaxPool2d(2, 2), torch.nn.Conv2d(64, 128, 3, padding=1), torch.nn.ReLU(),
+              torch.nn.Conv2d(128, 128, 3, padding=1), torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+HED_MEAN = torch.tensor([122.679, 116.669, 104.007]).view(1, 3, 1, 1)
+HED_GAIN = 255.0 * (0.229 + 0.224 + 0.225) / 3.0
+
+
+def vgg_taps(vgg, rgb):
+    h = rgb * 255.0 - HED_MEAN
+    relu1_2 = vgg[:4](h)
+    relu2_2 = vgg[4:](relu1_2)
+    return [relu1_2 / HED_GAIN, relu2_2 / HED_GAIN]
+
+
+def gram(f):
+    n, c, h, w = f.shape
+    f = f.reshape(n, c, h * w)
+    return f @ f.transpose(1, 2) / (c * h * w)
+
+
+def gram_distance(fa, fb):
+    return sum(((gram(a) - gram(b)) ** 2).sum() for a, b in zip(fa, fb))
+
+
+def gray_l1(a, b):
+    return (a.mean(1) - b.mean(1)).abs().mean()
+
+
+IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -67,6 +125,7 @@ def main():
     p.add_argument("--blocks", type=str, default="12,3,6")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--full", action="store_true", help="the full model's losses (see the module docstring)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -77,12 +136,27 @@ def main():
     gt = torch.rand(a.batch, 3, a.size, a.size)
     e = (torch.rand(a.batch, 1, a.size, a.size) < 0.1).float()
     window = gaussian_window(3)
+    negative = torch.rand(a.batch, 3, a.size, a.size)
+    if a.full:
+        vgg = vgg16_relu2_2()
+        phi = DeepLab(7, 16).eval()
+        for q in phi.parameters():
+            q.requires_grad_(False)
     times = []
     for i in range(a.warmup + a.repeats):
         t0 = time.perf_counter()
         edge, s0, r = model(x)
         s1 = s0 + r
         loss = 0.001 * edge_bce(edge, e) + recon(s0, gt, window) + recon(s1, gt, window)
+        if a.full:
+            loss = loss + dtv(s0, gt, e) + dtv(s1, gt, e)
+            loss = loss + torch.clamp(gray_l1(s1, gt) - gray_l1(s1, negative) + 0.3, min=0)
+            fa = vgg_taps(vgg, s1)
+            with torch.no_grad():
+                fp, fn = vgg_taps(vgg, gt), vgg_taps(vgg, negative)
+                labels = phi((gt - IMAGENET_MEAN) / IMAGENET_STD).argmax(1)
+            loss = loss + torch.clamp(gram_distance(fa, fp) - gram_distance(fa, fn) + 0.04, min=0)
+            loss = loss + F.cross_entropy(phi((s1 - IMAGENET_MEAN) / IMAGENET_STD), labels, ignore_index=255)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -90,6 +164,8 @@ def main():
             times.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({"op": "train-step", "impl": "pytorch " + torch.__version__, "threads": a.threads,
                       "batch": a.batch, "size": a.size, "dim": a.dim, "blocks": a.blocks,
+                      "losses": "full (edge+recon+dtv+contrast_gray+contrast_gram+seg_ce label-free)" if a.full
+                      else "edge+recon(S0,S1)",
                       "step_ms": statistics.median(times), "min_step_ms": min(times),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 

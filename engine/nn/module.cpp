@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <sstream>
 #include <unordered_map>
 
 #include "engine/autograd.h"
@@ -13,6 +14,22 @@ const Tensor* find_entry(const StateDict& dict, const std::string& name) {
   for (const auto& kv : dict)
     if (kv.first == name) return &kv.second;
   return nullptr;
+}
+
+NonFiniteEntry find_non_finite(const StateDict& dict) {
+  for (const auto& [name, t] : dict) {
+    if (t.dtype() != DType::F32 && t.dtype() != DType::F64) continue;
+    const std::vector<double> v = t.to(DType::F64).to_vector<double>();
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i])) return {true, name, int64_t(i), v[i]};
+  }
+  return {};
+}
+
+std::string NonFiniteEntry::str() const {
+  std::ostringstream o;
+  o << "'" << name << "' holds " << value << " at index " << index;
+  return o.str();
 }
 
 Tensor Module::forward(const Tensor&) {

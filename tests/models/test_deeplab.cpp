@@ -140,6 +140,16 @@ TEST_CASE("deeplab: load_deeplab reads the class count and refuses what does not
   CHECK(mean_before.to_vector<float>() == mean_values);  // refused before any BatchNorm ran
 
   auto dict = net.state_dict();
+  {
+    auto damaged = dict;
+    for (auto& [name, t] : damaged)
+      if (name == "classifier.project.0.weight") {
+        t = t.clone();
+        t.data<float>()[3] = std::nanf("");
+      }
+    save_safetensors(path, damaged);
+    CHECK_THROWS_WITH(load_deeplab(path), Catch::Contains("'classifier.project.0.weight' holds nan at index 3"));
+  }
   dict.erase(dict.begin() + 5);
   save_safetensors(path, dict);
   CHECK_THROWS_WITH(load_deeplab(path), Catch::Contains("DeepLab weights") && Catch::Contains("Missing key"));

@@ -3,6 +3,8 @@
 // gradient, loading and its errors, fixed random filters.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include <cmath>
 #include <filesystem>
 
@@ -107,8 +109,18 @@ TEST_CASE("vgg16: load_vgg16 round trip, normalisation metadata and its errors",
   save_safetensors(path, net->state_dict(), md);
   CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("list of 3 numbers"));
 
-  // A misshapen layer.
+  // A non-finite weight, named with its index.
   auto dict = net->state_dict();
+  {
+    auto damaged = dict;
+    Tensor w = damaged[2].second.clone();
+    w.data<float>()[7] = std::numeric_limits<float>::infinity();
+    damaged[2].second = w;
+    save_safetensors(path, damaged, vgg16_metadata(*net, "test"));
+    CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("'features.2.weight' holds inf at index 7"));
+  }
+
+  // A misshapen layer.
   dict[2].second = Tensor::zeros({64, 63, 3, 3});
   save_safetensors(path, dict, vgg16_metadata(*net, "test"));
   CHECK_THROWS_WITH(load_vgg16(path), Catch::Contains("'features.2.weight' has shape [64, 63, 3, 3]"));

