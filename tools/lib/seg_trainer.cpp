@@ -118,7 +118,7 @@ SegTrainResult train_segmenter(const TrainOptions& o) {
   CSGIS_CHECK(c.task == "segment", "train_segmenter: the config's task is '", c.task, "', not \"segment\"");
   const Device dev = Device::parse(c.device);
   refuse_overwriting_a_run(o.out_dir, !o.resume.empty(), o.force);
-  const std::string config_path = o.out_dir + "/config.json", ckpt_path = o.out_dir + "/checkpoint.safetensors",
+  const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors",
                     best_path = o.out_dir + "/best.safetensors", log_path = o.out_dir + "/metrics.jsonl",
                     curve_path = o.out_dir + "/curve.png", grid_path = o.out_dir + "/val_grid.png";
 
@@ -155,13 +155,7 @@ SegTrainResult train_segmenter(const TrainOptions& o) {
   data::Loader loader(train_source, lc, start);
   const SegValidation val = load_seg_validation(c, sources, dev);
 
-  fs::create_directories(o.out_dir);
-  remove_stale_temporaries(o.out_dir);
-  if (o.resume.empty() && o.force)
-    for (const std::string& old : {ckpt_path, best_path, curve_path, grid_path}) fs::remove(old);
-  const std::string cfg_text = c.to_json().dump(2) + "\n";
-  write_file_atomic(config_path, cfg_text.data(), cfg_text.size());
-  History history = reload_log(log_path, start);
+  History history = open_run_folder(o.out_dir, !o.resume.empty(), o.force, c, start);
 
   SegTrainResult result;
   result.first_step = start;

@@ -138,6 +138,17 @@ void remove_stale_temporaries(const std::string& dir) {
   }
 }
 
+History open_run_folder(const std::string& out_dir, bool resuming, bool force, const TrainConfig& c, int64_t start) {
+  fs::create_directories(out_dir);
+  remove_stale_temporaries(out_dir);
+  if (!resuming && force)
+    for (const std::string& f : run_files())
+      if (f != "metrics.jsonl" && f != "config.json") fs::remove(fs::path(out_dir) / f);  // the log is rewritten below
+  const std::string cfg_text = c.to_json().dump(2) + "\n";
+  write_file_atomic((fs::path(out_dir) / "config.json").string(), cfg_text.data(), cfg_text.size());
+  return reload_log((fs::path(out_dir) / "metrics.jsonl").string(), start);
+}
+
 std::string generator_state_text(const Generator& g) {
   std::ostringstream out;
   for (uint64_t w : g.state()) out << w << " ";

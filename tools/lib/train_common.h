@@ -60,6 +60,11 @@ void refuse_overwriting_a_run(const std::string& out_dir, bool resuming, bool fo
 // by a kill and will never be renamed. Those of the run's own files are removed at start.
 void remove_stale_temporaries(const std::string& dir);
 
+// Readies the run folder once every check has passed (so a failed start leaves an old run as it
+// was): creates it, removes stale temporaries, on a forced fresh run removes the old run's files,
+// writes the effective config.json and returns the metrics log's series kept up to `start`.
+History open_run_folder(const std::string& out_dir, bool resuming, bool force, const TrainConfig& c, int64_t start);
+
 // The files a run writes into its folder.
 const std::vector<std::string>& run_files();
 

@@ -207,7 +207,7 @@ TrainResult train(const TrainOptions& o) {
   const TrainConfig& c = o.config;
   const Device dev = Device::parse(c.device);
   refuse_overwriting_a_run(o.out_dir, !o.resume.empty(), o.force);
-  const std::string config_path = o.out_dir + "/config.json", ckpt_path = o.out_dir + "/checkpoint.safetensors",
+  const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors",
                     best_path = o.out_dir + "/best.safetensors", log_path = o.out_dir + "/metrics.jsonl",
                     curve_path = o.out_dir + "/curve.png";
 
@@ -259,13 +259,7 @@ TrainResult train(const TrainOptions& o) {
 
   // Every check has passed (config, weights, checkpoint, data, validation set): only now is the
   // run folder touched, so a failed start leaves an old run as it was.
-  fs::create_directories(o.out_dir);
-  remove_stale_temporaries(o.out_dir);
-  if (o.resume.empty() && o.force)
-    for (const std::string& old : {ckpt_path, best_path, curve_path}) fs::remove(old);
-  const std::string cfg_text = c.to_json().dump(2) + "\n";
-  write_file_atomic(config_path, cfg_text.data(), cfg_text.size());
-  History history = reload_log(log_path, start);
+  History history = open_run_folder(o.out_dir, !o.resume.empty(), o.force, c, start);
 
   const losses::TotalLoss loss_fn{total_loss_config(c)};
 
