@@ -167,6 +167,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
   lc.use_seg = false;
   bool gray = false;
   std::shared_ptr<models::Vgg16Features> vgg;
+  double gram_scale = 1.0;
   std::shared_ptr<models::DeepLabV3Plus> phi;
   bool label_free = false;
   std::string phi_origin;
@@ -175,7 +176,10 @@ int run_train_step_bench(const TrainStepOptions& o) {
     mc = c.model;
     lc = total_loss_config(c);
     gray = c.contrastive_l1;
-    if (c.contrastive_gram) vgg = contrastive_vgg(c, dev);
+    if (c.contrastive_gram) {
+      vgg = contrastive_vgg(c, dev);
+      gram_scale = gram_feature_scale(vgg->normalization, c.gram_input);
+    }
     if (c.semantic) {
       // Speed does not depend on the weights' values: without the trained file, a frozen network of
       // the same shape (the procedural classes) stands in, and the JSON says so.
@@ -223,7 +227,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
     in.s_gt = gt;
     in.edge_gt = edge;
     if (gray) in.negative = negative;
-    if (vgg) gram_inputs(*vgg, out.S1, gt, negative, in);  // as the trainer
+    if (vgg) gram_inputs(*vgg, out.S1, gt, negative, gram_scale, in);  // as the trainer
     if (phi) semantic_inputs(*phi, label_free, out.S1, gt, labels, in);
     losses::LossTerms t = losses::total_loss(lc, in);
     opt.zero_grad();

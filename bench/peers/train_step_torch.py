@@ -9,7 +9,7 @@ Adam. Prints one JSON line with the median step time, like the csgis command.
 
 --full adds what `csgis bench train-step --config configs/ablation-full.json` adds: DTV on S0 and
 S1, the gray-L1 triplet (margin 0.3), the Gram triplet on a frozen VGG16's relu1_2 and relu2_2
-(HED's input scaling, features divided by its gain), and the label-free semantic term through a
+(HED's input scaling, features times 1/255 as our `loss.gram_input` "raw"), and the label-free semantic term through a
 frozen DeepLabv3+ (MobileNetV2, output stride 16, 7 classes; our PyTorch port of VainF's code):
 CE(phi(S1), argmax phi(S_gt)). Weights are random: the time does not depend on their values.
 """
@@ -88,14 +88,15 @@ def vgg16_relu2_2():
 
 
 HED_MEAN = torch.tensor([122.679, 116.669, 104.007]).view(1, 3, 1, 1)
-HED_GAIN = 255.0 * (0.229 + 0.224 + 0.225) / 3.0
+# loss.gram_input "raw": (mean ImageNet std) / (HED's gain 255 * mean ImageNet std) = 1 / 255.
+RAW_SCALE = 1.0 / 255.0
 
 
 def vgg_taps(vgg, rgb):
     h = rgb * 255.0 - HED_MEAN
     relu1_2 = vgg[:4](h)
     relu2_2 = vgg[4:](relu1_2)
-    return [relu1_2 / HED_GAIN, relu2_2 / HED_GAIN]
+    return [relu1_2 * RAW_SCALE, relu2_2 * RAW_SCALE]
 
 
 def gram(f):

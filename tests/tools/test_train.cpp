@@ -234,3 +234,54 @@ TEST_CASE("train: the Gram contrastive term runs through the frozen VGG16 into t
                     Catch::Contains("loss.contrastive_form"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("train: the Gram term's features are on the scale loss.gram_input names", "[unit]") {
+  const double imagenet_std = (0.229 + 0.224 + 0.225) / 3.0;
+  const models::Vgg16Normalization torchvision;
+  models::Vgg16Normalization hed;  // HED's 0-255 BGR-mean input
+  hed.scale = 255;
+  hed.mean = {122.679, 116.669, 104.007};
+  hed.std = {1, 1, 1};
+  CHECK(gram_feature_scale(torchvision, "raw") == Approx(imagenet_std));
+  CHECK(gram_feature_scale(torchvision, "imagenet") == Approx(1.0));
+  CHECK(gram_feature_scale(hed, "raw") == Approx(1.0 / 255.0));
+  CHECK(gram_feature_scale(hed, "imagenet") == Approx(1.0 / (255.0 * imagenet_std)));
+  CHECK_THROWS_WITH(gram_feature_scale(torchvision, "bgr"), Catch::Contains("loss.gram_input"));
+
+  // gram_inputs multiplies every tap of all three images by the factor; the anchor keeps its graph.
+  auto vgg = models::random_vgg16(5);
+  Generator gen(17);
+  Tensor s1 = Tensor::rand({2, 3, 13, 11}, 0, 1, &gen);
+  s1.set_requires_grad(true);
+  const Tensor gt = Tensor::rand({2, 3, 13, 11}, 0, 1, &gen), neg = Tensor::rand({2, 3, 13, 11}, 0, 1, &gen);
+  losses::LossInputs one, scaled;
+  gram_inputs(*vgg, s1, gt, neg, 1.0, one);
+  gram_inputs(*vgg, s1, gt, neg, 0.25, scaled);
+  REQUIRE(scaled.feats_anchor.size() == 2);
+  for (size_t l = 0; l < 2; ++l) {
+    const auto pairs = {std::pair{one.feats_anchor[l], scaled.feats_anchor[l]},
+                        std::pair{one.feats_pos[l], scaled.feats_pos[l]},
+                        std::pair{one.feats_neg[l], scaled.feats_neg[l]}};
+    for (const auto& [a, b] : pairs) {
+      const std::vector<float> va = a.to_vector<float>(), vb = b.to_vector<float>();
+      REQUIRE(va.size() == vb.size());
+      double worst = 0, largest = 0;
+      for (size_t i = 0; i < va.size(); ++i) {
+        worst = std::max(worst, double(std::abs(0.25f * va[i] - vb[i])));
+        largest = std::max(largest, double(std::abs(va[i])));
+      }
+      CHECK(largest > 0);
+      CHECK(worst <= 1e-6 * largest);
+    }
+  }
+  CHECK(scaled.feats_anchor[0].requires_grad());
+  CHECK_FALSE(scaled.feats_pos[0].requires_grad());
+
+  const std::string where = "config 'x.json'";
+  CHECK(TrainConfig{}.gram_input == "raw");
+  CHECK_THROWS_WITH(TrainConfig::from_json(nlohmann::json::parse(R"({"loss": {"gram_input": "bgr"}})"), where),
+                    Catch::Contains("loss.gram_input") && Catch::Contains("raw"));
+  const TrainConfig back = TrainConfig::from_json(
+      TrainConfig::from_json(nlohmann::json::parse(R"({"loss": {"gram_input": "imagenet"}})"), where).to_json(), where);
+  CHECK(back.gram_input == "imagenet");
+}

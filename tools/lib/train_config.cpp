@@ -157,6 +157,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("contrastive_gram", c.contrastive_gram);
     f.get("margin_gram", c.margin_gram);
     f.get("contrastive_form", c.contrastive_form);
+    f.get("gram_input", c.gram_input);
     f.get("vgg_weights", c.vgg_weights);
     f.get("vgg_seed", c.vgg_seed);
     f.get("lambda_c", c.lambda_c);
@@ -224,6 +225,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
               "mixes procedural samples into a folder source; data.source is already procedural");
   check_range(c.contrastive_form == "triplet" || c.contrastive_form == "ratio", where, "loss.contrastive_form",
               "must be \"triplet\" or \"ratio\"");
+  check_range(c.gram_input == "raw" || c.gram_input == "imagenet", where, "loss.gram_input",
+              "must be \"raw\" (VGG16 fed the unnormalised [0, 1] image) or \"imagenet\"");
   check_range(c.margin_l1 >= 0 && c.margin_gram >= 0, where, "loss.margin_l1/margin_gram", "must be >= 0");
   check_range(c.lambda_c >= 0, where, "loss.lambda_c", "must be >= 0");
   check_range(c.vgg_weights.empty() || c.contrastive_gram, where, "loss.vgg_weights",
@@ -298,7 +301,7 @@ nlohmann::json TrainConfig::to_json() const {
                     {"dtv_tv_weight_s0", dtv_tv_weight_s0}, {"dtv_tv_weight_s1", dtv_tv_weight_s1},
                     {"contrastive_l1", contrastive_l1}, {"margin_l1", margin_l1},
                     {"contrastive_gram", contrastive_gram}, {"margin_gram", margin_gram},
-                    {"contrastive_form", contrastive_form}, {"vgg_weights", vgg_weights}, {"vgg_seed", vgg_seed},
+                    {"contrastive_form", contrastive_form}, {"gram_input", gram_input}, {"vgg_weights", vgg_weights}, {"vgg_seed", vgg_seed},
                     {"lambda_c", lambda_c}, {"semantic", semantic}, {"lambda_seg", lambda_seg},
                     {"seg_weights", seg_weights}, {"seg_output_stride", seg_output_stride},
                     {"seg_label_free", seg_label_free}}},

@@ -65,6 +65,9 @@ struct TrainConfig {
   bool contrastive_gram = false;
   double margin_gram = 0.04;
   std::string contrastive_form = "triplet";  // or "ratio": the reference's d(a,p) / d(a,n), no margins
+  // The scale of the Gram term's features: "raw" (torchvision's VGG16 fed the unnormalised [0, 1]
+  // image, as the reference code) or "imagenet" (fed the ImageNet-normalised image); trainer.h.
+  std::string gram_input = "raw";
   // VGG16 weights (models/vgg16.h); "" = weights/vgg16.safetensors of the source tree when it exists
   // (tools/fetch-vgg16.sh), else fixed random filters from vgg_seed with a warning.
   std::string vgg_weights;

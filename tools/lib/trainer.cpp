@@ -174,14 +174,21 @@ std::shared_ptr<models::DeepLabV3Plus> semantic_segmenter(const TrainConfig& c, 
   return phi;
 }
 
+double gram_feature_scale(const models::Vgg16Normalization& normalization, const std::string& gram_input) {
+  CSGIS_CHECK(gram_input == "raw" || gram_input == "imagenet", "loss.gram_input must be \"raw\" or \"imagenet\", got \"",
+              gram_input, "\"");
+  // A [0, 1] image is 1 / (mean ImageNet std) times smaller than its ImageNet normalisation.
+  const double target = gram_input == "raw" ? (0.229 + 0.224 + 0.225) / 3.0 : 1.0;
+  return target / normalization.input_gain_vs_imagenet();
+}
+
 void gram_inputs(models::Vgg16Features& vgg, const Tensor& s1, const Tensor& s_gt, const Tensor& negative,
-                 losses::LossInputs& in) {
+                 double feature_scale, losses::LossInputs& in) {
   const std::vector<models::Vgg16Layer> taps{models::Vgg16Layer::relu1_2, models::Vgg16Layer::relu2_2};
-  const double to_imagenet_scale = 1.0 / vgg.normalization.input_gain_vs_imagenet();
   auto features = [&](const Tensor& image) {
     std::vector<Tensor> f = vgg.forward_taps(image, taps);
-    if (to_imagenet_scale != 1.0)
-      for (Tensor& t : f) t = t * to_imagenet_scale;
+    if (feature_scale != 1.0)
+      for (Tensor& t : f) t = t * feature_scale;
     return f;
   };
   in.feats_anchor = features(s1);  // the gradient reaches S1 through the frozen VGG
@@ -232,6 +239,7 @@ TrainResult train(const TrainOptions& o) {
 
   // Built after the smoother, so the smoother's initialisation does not depend on the loss switches.
   const std::shared_ptr<models::Vgg16Features> vgg = c.contrastive_gram ? contrastive_vgg(c, dev) : nullptr;
+  const double gram_scale = vgg ? gram_feature_scale(vgg->normalization, c.gram_input) : 1.0;
   const std::shared_ptr<models::DeepLabV3Plus> phi = c.semantic ? semantic_segmenter(c, dev) : nullptr;
 
   data::LoaderConfig lc = loader_config(c);
@@ -304,7 +312,7 @@ TrainResult train(const TrainOptions& o) {
       Generator g(mix_seed(c.seed, uint64_t(step)));
       const Tensor negative = g.uniform() < 0.5 ? input : b.over.to(dev);
       if (c.contrastive_l1) in.negative = negative;
-      if (vgg) gram_inputs(*vgg, out.S1, in.s_gt, negative, in);
+      if (vgg) gram_inputs(*vgg, out.S1, in.s_gt, negative, gram_scale, in);
     }
     if (phi) semantic_inputs(*phi, c.seg_label_free, out.S1, in.s_gt, b.seg, in);
     losses::LossTerms terms = loss_fn(in);

@@ -52,12 +52,19 @@ losses::TotalLossConfig total_loss_config(const TrainConfig& config);
 // said once on stderr. Used by train() and `csgis bench train-step --config`.
 std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& config, Device dev);
 
-// Fills the Gram term's inputs: VGG16 relu1_2 and relu2_2 of S1, with the graph that
-// carries the gradient into S1, and of S_gt and the negative, without; all divided by the VGG's
-// input_gain_vs_imagenet(), so that the margin means what it means for torchvision's VGG16 (with
-// HED's 0-255 input the raw Gram distances are ~1e7 times larger: contrast_gram of 2.5e6 at step 1).
+// The factor the Gram term's VGG16 features are multiplied by (loss.gram_input), from the weights'
+// input normalisation: "raw" (the default) puts them on the scale of torchvision's VGG16 fed the
+// [0, 1] image without ImageNet normalisation, as the reference code feeds it (the scale its margin
+// 0.04 was set on): 0.226 / input_gain_vs_imagenet(); "imagenet" on the scale of the ImageNet-
+// normalised input, 1 / input_gain_vs_imagenet(): features ~4.4x and Gram distances ~380x larger,
+// which makes the hinge fire rarely but at 90-130 and wrecks Adam's moments (docs/results.md).
+double gram_feature_scale(const models::Vgg16Normalization& normalization, const std::string& gram_input);
+
+// Fills the Gram term's inputs: VGG16 relu1_2 and relu2_2 of S1, with the graph that carries the
+// gradient into S1, and of S_gt and the negative, without; all multiplied by feature_scale
+// (gram_feature_scale).
 void gram_inputs(models::Vgg16Features& vgg, const Tensor& s1, const Tensor& s_gt, const Tensor& negative,
-                 losses::LossInputs& in);
+                 double feature_scale, losses::LossInputs& in);
 
 // The semantic term's frozen DeepLabv3+ phi (evaluation mode, on `dev`) from loss.seg_weights at
 // loss.seg_output_stride; a file whose metadata records another output stride is refused.
