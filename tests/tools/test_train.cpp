@@ -187,6 +187,8 @@ TEST_CASE("train: the Gram contrastive term runs through the frozen VGG16 into t
     o.config.steps = 2;
     o.config.contrastive_gram = gram;
     o.config.contrastive_form = form;
+    // A margin above any gap of these random filters keeps the hinge active on both steps.
+    o.config.margin_gram = 10;
     if (gram) o.config.vgg_weights = vgg;
     o.out_dir = dir + "/" + name;
     o.show_progress = false;
@@ -202,6 +204,7 @@ TEST_CASE("train: the Gram contrastive term runs through the frozen VGG16 into t
   };
   const auto off = run("off", false, "triplet"), on = run("on", true, "triplet"), ratio = run("ratio", true, "ratio");
   REQUIRE(on[0].contains("contrast_gram"));
+  CHECK(on[0]["contrast_gram"].get<double>() > 0);
   CHECK_FALSE(on[0].contains("contrast_gray"));  // the gray-L1 term has its own switch
   CHECK_FALSE(off[0].contains("contrast_gram"));
   // Step 1 starts from the same weights: the totals differ by the Gram term (lambda_c = 1) alone.
