@@ -8,6 +8,7 @@
 #include "engine/generator.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
+#include "models/channel_affine.h"
 
 namespace csgis::models {
 
@@ -189,16 +190,18 @@ void DeepLabV3Plus::freeze() {
 }
 
 Tensor normalize_imagenet(const Tensor& rgb) {
-  CSGIS_CHECK(rgb.defined() && rgb.dim() == 4 && rgb.size(1) == 3, "normalize_imagenet takes (N, 3, H, W), got ",
-              rgb.defined() ? shape_str(rgb.shape()) : std::string("an undefined tensor"));
-  auto channels = [&](std::vector<double> v) {
-    return Tensor::from_vector(v, {1, 3, 1, 1}).to(rgb.dtype()).to(rgb.device());
-  };
-  return (rgb - channels({0.485, 0.456, 0.406})) / channels({0.229, 0.224, 0.225});
+  const double mean[] = {0.485, 0.456, 0.406}, std_dev[] = {0.229, 0.224, 0.225};
+  std::vector<double> scale(3), shift(3);
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = 1.0 / std_dev[c];
+    shift[c] = -mean[c] / std_dev[c];
+  }
+  return ChannelAffine(scale, shift)(rgb);
 }
 
-std::shared_ptr<DeepLabV3Plus> load_deeplab(const std::string& path, int64_t output_stride) {
-  const SafetensorsFile file = load_safetensors(path);
+std::shared_ptr<DeepLabV3Plus> load_deeplab(const std::string& path, int64_t output_stride,
+                                            std::map<std::string, std::string>* metadata) {
+  SafetensorsFile file = load_safetensors(path);
   const Tensor* last = file.find("classifier.classifier.3.weight");
   CSGIS_CHECK(last != nullptr && last->dim() == 4, "DeepLab weights '", path,
               "': no 4-D tensor 'classifier.classifier.3.weight' (not a deeplabv3plus_mobilenet state_dict?)");
@@ -211,6 +214,7 @@ std::shared_ptr<DeepLabV3Plus> load_deeplab(const std::string& path, int64_t out
   const nn::NonFiniteEntry bad = nn::find_non_finite(net->state_dict());
   CSGIS_CHECK(!bad.found, "DeepLab weights '", path, "': ", bad.str(), " (weights must be finite numbers)");
   net->freeze();
+  if (metadata != nullptr) *metadata = std::move(file.metadata);
   return net;
 }
 

@@ -144,10 +144,8 @@ std::vector<Tensor> Vgg16Features::forward_taps(const Tensor& rgb, const std::ve
     sc[c] = normalization.scale / normalization.std[c];
     off[c] = -normalization.mean[c] / normalization.std[c];
   }
-  auto per_channel = [&](const std::vector<double>& v) {
-    return Tensor::from_vector(v, {1, 3, 1, 1}).to(rgb.dtype()).to(rgb.device());
-  };
-  Tensor x = add(mul(rgb, per_channel(sc)), per_channel(off));
+  if (!input_.has(sc, off)) input_ = ChannelAffine(sc, off);
+  Tensor x = input_(rgb);
 
   std::vector<Tensor> out(taps.size());
   const int deepest = kReluIndex[int(last_)];

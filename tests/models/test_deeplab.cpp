@@ -127,9 +127,11 @@ TEST_CASE("deeplab: load_deeplab reads the class count and refuses what does not
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "d.safetensors").string();
   DeepLabV3Plus net(DeepLabConfig{7, 8});
-  save_safetensors(path, net.state_dict());
-  auto back = load_deeplab(path, 16);
+  save_safetensors(path, net.state_dict(), {{"deeplab", R"({"output_stride": 8})"}});
+  std::map<std::string, std::string> metadata;
+  auto back = load_deeplab(path, 16, &metadata);
   CHECK(back->config == DeepLabConfig{7, 16});
+  CHECK(metadata.at("deeplab") == R"({"output_stride": 8})");  // the header, for the caller's checks
   CHECK_FALSE(back->is_training());
   for (const Tensor& p : back->parameters()) CHECK_FALSE(p.requires_grad());
   CHECK_THROWS_WITH(back->forward(Tensor::zeros({1, 3, 16, 40})), Catch::Contains("at least 17x17"));

@@ -12,6 +12,8 @@
 #include "engine/generator.h"
 #include "engine/io/safetensors.h"
 #include "engine/ops.h"
+#include "models/channel_affine.h"
+#include "models/deeplabv3plus.h"
 #include "models/vgg16.h"
 #include "tests/models/model_test_util.h"
 
@@ -144,4 +146,46 @@ TEST_CASE("vgg16: fixed random filters are a function of the seed; bad inputs", 
   CHECK_THROWS_WITH(a->forward(Tensor::zeros({1, 3, 1, 8})), Catch::Contains("at least 2x2"));
   CHECK_THROWS_WITH(a->forward_taps(Tensor::zeros({1, 3, 8, 8}), {Vgg16Layer::relu3_3}),
                     Catch::Contains("deeper than"));
+}
+
+TEST_CASE("vgg16: input normalisation is x * scale + shift per channel, refreshed when it changes", "[unit]") {
+  Generator gen(23);
+  const Tensor x = Tensor::rand({2, 3, 5, 7}, 0, 1, &gen);
+  const std::vector<float> xv = x.to_vector<float>();
+  ChannelAffine affine({2.0, -1.0, 0.5}, {0.25, 1.0, -3.0});
+  const std::vector<float> y = affine(x).to_vector<float>(), again = affine(x).to_vector<float>();
+  CHECK(y == again);  // the cached constants give the same values
+  const double sc[] = {2.0, -1.0, 0.5}, sh[] = {0.25, 1.0, -3.0};
+  double worst = 0;
+  for (size_t i = 0; i < xv.size(); ++i) {
+    const size_t c = (i / 35) % 3;
+    worst = std::max(worst, std::abs(double(y[i]) - (double(xv[i]) * sc[c] + sh[c])));
+  }
+  CHECK(worst <= 1e-6);
+  const Tensor xd = x.to(DType::F64);  // another dtype: constants rebuilt in it
+  CHECK(affine(xd).dtype() == DType::F64);
+  CHECK_THROWS_WITH(affine(Tensor::zeros({1, 4, 2, 2})), Catch::Contains("(N, 3, H, W)"));
+  CHECK_THROWS_WITH(ChannelAffine({1.0}, {}), Catch::Contains("same non-zero count"));
+
+  // DeepLab's ImageNet statistics: (x - mean) / std.
+  const std::vector<float> n = normalize_imagenet(x).to_vector<float>();
+  const double mean[] = {0.485, 0.456, 0.406}, sd[] = {0.229, 0.224, 0.225};
+  worst = 0;
+  for (size_t i = 0; i < xv.size(); ++i) {
+    const size_t c = (i / 35) % 3;
+    worst = std::max(worst, std::abs(double(n[i]) - (double(xv[i]) - mean[c]) / sd[c]));
+  }
+  CHECK(worst <= 1e-5);
+
+  // VGG16 caches its normalisation's constants, yet a changed normalisation takes effect at once.
+  auto net = random_vgg16(3);
+  const Tensor img = Tensor::rand({1, 3, 8, 8}, 0, 1, &gen);
+  const std::vector<float> before = net->forward(img).to_vector<float>();
+  CHECK(net->forward(img).to_vector<float>() == before);
+  net->normalization.scale = 255;
+  const std::vector<float> after = net->forward(img).to_vector<float>();
+  CHECK(after != before);
+  auto fresh = random_vgg16(3);
+  fresh->normalization.scale = 255;
+  CHECK(fresh->forward(img).to_vector<float>() == after);
 }

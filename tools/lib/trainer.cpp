@@ -161,14 +161,14 @@ std::shared_ptr<models::Vgg16Features> contrastive_vgg(const TrainConfig& c, Dev
 
 std::shared_ptr<models::DeepLabV3Plus> semantic_segmenter(const TrainConfig& c, Device dev) {
   CSGIS_CHECK(!c.seg_weights.empty(), "loss.seg_weights: no segmenter weights named");
-  const SafetensorsFile header = load_safetensors(c.seg_weights);
-  if (auto it = header.metadata.find("deeplab"); it != header.metadata.end()) {
+  std::map<std::string, std::string> metadata;
+  std::shared_ptr<models::DeepLabV3Plus> phi = models::load_deeplab(c.seg_weights, c.seg_output_stride, &metadata);
+  if (auto it = metadata.find("deeplab"); it != metadata.end()) {
     const nlohmann::json meta = nlohmann::json::parse(it->second, nullptr, false);
     if (!meta.is_discarded() && meta.contains("output_stride") && meta["output_stride"] != c.seg_output_stride)
       CSGIS_FAIL("loss.seg_weights '", c.seg_weights, "' was trained at output stride ", meta["output_stride"].dump(),
                  ", loss.seg_output_stride is ", c.seg_output_stride, ": set it to the file's");
   }
-  std::shared_ptr<models::DeepLabV3Plus> phi = models::load_deeplab(c.seg_weights, c.seg_output_stride);
   phi->to(dev);
   phi->freeze();
   return phi;

@@ -19,6 +19,7 @@
 // in the head. Inputs are RGB normalised with ImageNet's mean and std (see normalize_imagenet).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -61,8 +62,10 @@ Tensor normalize_imagenet(const Tensor& rgb);
 
 // Loads a safetensors export (VainF's "model_state", or weights this engine saved): the class count
 // is read from classifier.classifier.3.weight; every other entry must match exactly. Throws
-// csgis::Error naming the file and the missing, unexpected or misshapen entries.
-std::shared_ptr<DeepLabV3Plus> load_deeplab(const std::string& path, int64_t output_stride = 8);
+// csgis::Error naming the file and the missing, unexpected or misshapen entries. When metadata is
+// given it receives the file's header metadata, so a caller that checks it reads the file once.
+std::shared_ptr<DeepLabV3Plus> load_deeplab(const std::string& path, int64_t output_stride = 8,
+                                            std::map<std::string, std::string>* metadata = nullptr);
 
 }  // namespace csgis::models
 

@@ -23,6 +23,7 @@
 #include "engine/io/safetensors.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/module.h"
+#include "models/channel_affine.h"
 
 #pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
 
@@ -80,6 +81,7 @@ class Vgg16Features : public nn::Module {
   Vgg16Layer last_;
   std::shared_ptr<nn::Module> features_;
   std::map<int, std::shared_ptr<nn::Conv2d>> convs_;  // by torchvision index
+  ChannelAffine input_;  // `normalization` as scale and shift, rebuilt when it changes
 };
 
 // Loads `path` (safetensors with torchvision names and the normalisation metadata, as `csgis
