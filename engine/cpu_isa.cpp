@@ -35,22 +35,23 @@ Selection select() {
   Selection s;
   const char* env = std::getenv("CSGIS_CPU_ISA");
   const std::string want = env ? env : "";
+  const bool avx2 = cpu_has_avx2_fma(), avx512 = avx2 && cpu_has_avx512f();
   if (want.empty()) {
-    s.isa = cpu_has_avx2_fma() ? CpuIsa::Avx2 : CpuIsa::Generic;
+    s.isa = avx512 ? CpuIsa::Avx512 : avx2 ? CpuIsa::Avx2 : CpuIsa::Generic;
     s.why = "the best this CPU has (CSGIS_CPU_ISA unset)";
   } else if (want == "generic") {
     s.isa = CpuIsa::Generic;
     s.why = "CSGIS_CPU_ISA=generic";
   } else if (want == "avx2") {
-    if (!cpu_has_avx2_fma()) s.error = "CSGIS_CPU_ISA=avx2: this CPU has no AVX2 + FMA";
+    if (!avx2) s.error = "CSGIS_CPU_ISA=avx2: this CPU has no AVX2 + FMA; use generic";
     s.isa = CpuIsa::Avx2;
     s.why = "CSGIS_CPU_ISA=avx2";
   } else if (want == "avx512") {
-    s.error = cpu_has_avx512f() ? "CSGIS_CPU_ISA=avx512: this build has no AVX-512 kernels yet (use avx2 or generic)"
-                                : "CSGIS_CPU_ISA=avx512: this CPU has no AVX-512 (and this build no AVX-512 kernels); "
-                                  "use avx2 or generic";
+    if (!avx512) s.error = std::string("CSGIS_CPU_ISA=avx512: this CPU has no AVX-512F; use ") + (avx2 ? "avx2 or generic" : "generic");
+    s.isa = CpuIsa::Avx512;
+    s.why = "CSGIS_CPU_ISA=avx512";
   } else {
-    s.error = "CSGIS_CPU_ISA='" + want + "': expected avx2, generic or avx512";
+    s.error = "CSGIS_CPU_ISA='" + want + "': expected avx512, avx2 or generic";
   }
   return s;
 }
@@ -62,7 +63,14 @@ const Selection& selection() {
 
 }  // namespace
 
-const char* cpu_isa_name(CpuIsa isa) { return isa == CpuIsa::Avx2 ? "avx2" : "generic"; }
+const char* cpu_isa_name(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::Avx512: return "avx512";
+    case CpuIsa::Avx2: return "avx2";
+    case CpuIsa::Generic: break;
+  }
+  return "generic";
+}
 
 CpuIsa selected_cpu_isa() {
   const Selection& s = selection();
@@ -72,8 +80,10 @@ CpuIsa selected_cpu_isa() {
 
 std::string cpu_isa_report() {
   const CpuIsa isa = selected_cpu_isa();
-  return std::string(cpu_isa_name(isa)) + (isa == CpuIsa::Avx2 ? " (AVX2 + FMA micro-kernels)" : " (portable loops)") +
-         ", " + selection().why;
+  const char* what = isa == CpuIsa::Avx512 ? " (AVX-512F convolution micro-kernels, AVX2 elsewhere)"
+                     : isa == CpuIsa::Avx2 ? " (AVX2 + FMA micro-kernels)"
+                                           : " (portable loops)";
+  return std::string(cpu_isa_name(isa)) + what + ", " + selection().why;
 }
 
 }  // namespace csgis

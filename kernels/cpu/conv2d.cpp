@@ -43,13 +43,19 @@ constexpr int64_t kBandRows = 8;  // forward: output rows per work item (see con
 // bounds the scratch memory for large batches and keeps a group's G within the L3 cache.
 constexpr int64_t kGatherBytes = int64_t(8) << 20;
 
+// The micro-kernels a float call takes: AVX-512 when asked for and the CPU has AVX-512F, else AVX2/FMA
+// when the CPU has it, else (and always for double) the portable loops. The CPU is checked once.
 template <typename T>
-bool simd_path(const Conv2dCpuOptions& opt) {  // the AVX2/FMA micro-kernels: float only, CPU checked once
+TileIsa tile_isa(const Conv2dCpuOptions& opt) {
 #if CSGIS_X86
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if constexpr (std::is_same_v<T, float>) return ok && opt.simd;
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
+  if constexpr (std::is_same_v<T, float>) {
+    if (!opt.simd || !avx2) return TileIsa::Portable;
+    return opt.avx512 && avx512 ? TileIsa::Avx512 : TileIsa::Avx2;
+  }
 #endif
-  return false;
+  return TileIsa::Portable;
 }
 
 // Conv over virtual image V[c][h][w] = X[c][(h-plo_h)/up_h][(w-plo_w)/up_w] when the division is
@@ -152,7 +158,7 @@ void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const 
   if constexpr (std::is_same_v<T, float>) {
     // 3x3 stride-1 passes (also backward-input of a stride-1 layer) go through Winograd F(2x2, 3x3).
     const Winograd3x3 wg{g.N, g.C, g.Hs, g.Ws, g.K, g.P, g.Q, g.dh, g.dw, g.plo_h, g.plo_w};
-    if (g.R == 3 && g.S == 3 && g.sh == 1 && g.sw == 1 && g.up_h == 1 && g.up_w == 1 && simd_path<T>(opt) &&
+    if (g.R == 3 && g.S == 3 && g.sh == 1 && g.sw == 1 && g.up_h == 1 && g.up_w == 1 && tile_isa<T>(opt) != TileIsa::Portable &&
         opt.winograd && winograd3x3_suits(wg))
       return winograd3x3_forward(wg, X, W, bias, Y, opt.relu, &arena);
   }
@@ -160,7 +166,8 @@ void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const 
   const int64_t J = g.C * g.R * g.S, kb_count = (g.K + kMR - 1) / kMR;
   T* wp = arena.get<T>(1, 0, size_t(kb_count * J * kMR));
   pack_weights(W, g.K, J, wp);
-  const bool simd = simd_path<T>(opt);
+  const TileIsa isa = tile_isa<T>(opt);
+  const int64_t tile_q = fwd_tile_pixels(isa);
   const int64_t bands = (g.P + kBandRows - 1) / kBandRows;
   const int64_t band_h = (kBandRows - 1) * g.sh + (g.R - 1) * g.dh + 1;  // V rows one band reads
   arena.reserve_threads(omp_get_max_threads());
@@ -175,13 +182,13 @@ void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const 
         gather_rows(g, L, X, n, h0, h1, G);
         for (int64_t p = p0; p < p1; ++p) {
           const T* base = G + (p * g.sh - h0) * L.row;
-          for (int64_t q0 = 0; q0 < g.Q; q0 += 8 * kNV)
+          for (int64_t q0 = 0; q0 < g.Q; q0 += tile_q)
             for (int64_t kb = 0; kb < kb_count; ++kb) {
               const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
               const T* b = bias ? bias + kb * kMR : nullptr;
               T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
-              fwd_tile(simd, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
-                       int(std::min<int64_t>(8 * kNV, g.Q - q0)), opt.relu);
+              fwd_tile(isa, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
+                       int(std::min<int64_t>(tile_q, g.Q - q0)), opt.relu);
             }
         }
       }
@@ -239,7 +246,8 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw
   T* G = arena.get<T>(0, 0, size_t(group * L.img));
   T* part = arena.get<T>(3, 0, size_t(nth) * size_t(s.K * J));  // one dw partial per thread
   std::fill(part, part + size_t(nth) * size_t(s.K * J), T(0));
-  const bool simd = simd_path<T>(opt);
+  const TileIsa isa = tile_isa<T>(opt);
+  const int64_t taps = dw_tile_taps(isa);
   for (int64_t n0 = 0; n0 < s.N; n0 += group) {
     const int64_t nn = std::min(group, s.N - n0), rows = nn * s.P;
     build_gather(g, L, x, G, n0, nn);
@@ -259,9 +267,9 @@ void conv2d_backward_weight(const Conv2dShape& s, const T* x, const T* dy, T* dw
             dy_rows[i] = dy + (((n0 + n) * s.K + kb * kWMR) * s.P + p) * s.Q;
             g_rows[i] = G + n * L.img + p * s.stride_h * L.row;
           }
-          for (int64_t j0 = 0; j0 < J; j0 += kNT)
-            dw_tile(simd, dy_rows, g_rows, nr, s.P * s.Q, L.off.data() + j0, s.Q,
-                    int(std::min<int64_t>(kWMR, s.K - kb * kWMR)), int(std::min<int64_t>(kNT, J - j0)),
+          for (int64_t j0 = 0; j0 < J; j0 += taps)
+            dw_tile(isa, dy_rows, g_rows, nr, s.P * s.Q, L.off.data() + j0, s.Q,
+                    int(std::min<int64_t>(kWMR, s.K - kb * kWMR)), int(std::min<int64_t>(taps, J - j0)),
                     my + kb * kWMR * J + j0, J);
         }
       }

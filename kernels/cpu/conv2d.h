@@ -1,6 +1,6 @@
 #pragma once
 // CPU conv2d kernels (groups = 1), contiguous NCHW activations and KCRS weights.
-// Explicitly instantiated for float (AVX2/FMA fast path, picked at run time) and double
+// Explicitly instantiated for float (AVX2/FMA or AVX-512F fast paths, picked at run time) and double
 // (portable path, used by double-precision gradient checks).
 //
 // Threading: every function parallelises with OpenMP over omp_get_max_threads() threads and
@@ -22,6 +22,10 @@ struct Conv2dCpuOptions {
   // Scratch buffers (the gathered input, packed weights, per-thread partials); nullptr: an arena
   // of the call's own, freed when it returns. Used by one call at a time.
   ScratchArena* scratch = nullptr;
+  // With simd: the AVX-512F micro-kernels (wider tiles) when the CPU has AVX-512F; false, or a CPU
+  // without it: the AVX2 ones. Forward sums are the same bits on both; weight gradients differ in
+  // rounding (16 partial sums per accumulator instead of 8).
+  bool avx512 = false;
 };
 
 // y[n,k,p,q] = bias[k] + sum_{c,r,s} w[k,c,r,s] * x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]

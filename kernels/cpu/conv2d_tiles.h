@@ -1,12 +1,16 @@
 // The micro-kernels of the CPU conv2d (kernels/cpu/conv2d.cpp, which describes the gathered
 // layout G they read): a forward tile and a weight-gradient tile, each as portable loops (double,
-// and float without AVX2) and as AVX2/FMA float code, with the run-time dispatch between them.
+// and float without AVX2), as AVX2/FMA float code and as AVX-512F float code, with the run-time
+// dispatch between them. The library is compiled for x86-64-v3; the AVX-512 functions carry their
+// own target attribute and run only where the CPU has AVX-512F (conv2d.cpp checks once).
 // Internal: included by conv2d.cpp only.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/cpu/scratch.h"
 
@@ -14,6 +18,7 @@
 #include <immintrin.h>
 #define CSGIS_X86 1
 #define CSGIS_AVX2 __attribute__((target("avx2,fma")))
+#define CSGIS_AVX512 __attribute__((target("avx512f,avx2,fma")))
 // Full unrolling keeps the micro-tile accumulator arrays in registers even at -O2.
 #define CSGIS_UNROLL _Pragma("GCC unroll 8")
 #endif
@@ -28,6 +33,15 @@ constexpr int kMR = 4;   // forward: output channels per micro-tile (broadcast o
 constexpr int kNV = 3;   // forward: 8-wide pixel vectors per micro-tile: 4x24 = 12 accumulators
 constexpr int kWMR = 4;  // weight gradient: output channels per micro-tile (hsum assumes 4)
 constexpr int kNT = 3;   // weight gradient: taps per micro-tile: 4x3 = 12 vector accumulators
+// AVX-512 has 32 registers of 16 floats: wider tiles, same channel blocking (same packed weights).
+constexpr int kNV16 = 4;  // forward: 16-wide pixel vectors per tile: 4 x 64 = 16 accumulators
+constexpr int kNT16 = 6;  // weight gradient: taps per tile: 4 x 6 = 24 accumulators
+
+// Which micro-kernels a call uses (conv2d.cpp derives it from Conv2dCpuOptions and the CPU).
+enum class TileIsa { Portable, Avx2, Avx512 };
+// Output pixels of one forward tile and taps of one weight-gradient tile, per path.
+constexpr int fwd_tile_pixels(TileIsa isa) { return isa == TileIsa::Avx512 ? 16 * kNV16 : 8 * kNV; }
+constexpr int dw_tile_taps(TileIsa isa) { return isa == TileIsa::Avx512 ? kNT16 : kNT; }
 
 // ---- portable micro-kernels (double, and float without AVX2) ----------------------------------
 // y[i][q] = bias[i] + sum_j wp[j][i] * base[off[j] + q],  i < mr, q < nq; with `relu`, max(0, y) as it
@@ -35,7 +49,7 @@ constexpr int kNT = 3;   // weight gradient: taps per micro-tile: 4x3 = 12 vecto
 template <typename T>
 void fwd_tile_ref(const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
                   T* y, int64_t ldy, int mr, int nq, bool relu) {
-  T acc[kMR][8 * kNV];
+  T acc[kMR][16 * kNV16];  // sized for the widest path's nq
   for (int i = 0; i < mr; ++i) for (int q = 0; q < nq; ++q) acc[i][q] = bias ? bias[i] : T(0);
   for (int64_t j = 0; j < J; ++j) {
     const T* b = base + off[j];
@@ -52,7 +66,7 @@ void fwd_tile_ref(const T* base, const int32_t* off, int64_t J, const T* wp, con
 template <typename T>
 void dw_tile_ref(const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,
                  const int32_t* off, int64_t Q, int mr, int nt, T* part, int64_t ld) {
-  T acc[kWMR][kNT] = {};
+  T acc[kWMR][kNT16] = {};  // sized for the widest path's nt
   for (int64_t r = 0; r < nrows; ++r)
     for (int i = 0; i < mr; ++i) {
       const T* d = dy_rows[r] + i * dy_ld;
@@ -143,39 +157,137 @@ CSGIS_AVX2 void dw_tile_avx2(const float* const* dy_rows, const float* const* g_
   }
 }
 
+// ---- AVX-512F micro-kernels (float) -------------------------------------------------------------
+CSGIS_AVX512 inline __mmask16 lanes16(int n) { return __mmask16((1u << n) - 1u); }  // lanes [0, n), n <= 16
+
+// Forward micro-tile, MR channels x NV*16 pixels: the AVX2 tile's sum in the same order (one FMA
+// per j), so both paths give the same bits. 16 accumulators + 4 pixel vectors + 1 broadcast of 32
+// zmm. The last vector is loaded and stored under a mask: G is padded to 8 pixels, not 16, so a
+// full load there could leave the buffer.
+template <int MR, int NV>
+CSGIS_AVX512 void fwd_tile_avx512(const float* base, const int32_t* off, int64_t J, const float* wp,
+                                  const float* bias, float* y, int64_t ldy, int nq, bool relu) {
+  const __mmask16 tail = lanes16(nq - 16 * (NV - 1));
+  __m512 acc[MR][NV];
+  CSGIS_UNROLL for (int i = 0; i < MR; ++i)
+    CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = bias ? _mm512_set1_ps(bias[i]) : _mm512_setzero_ps();
+  for (int64_t j = 0; j < J; ++j) {
+    const float* b = base + off[j];
+    __m512 bv[NV];
+    CSGIS_UNROLL for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+    bv[NV - 1] = _mm512_maskz_loadu_ps(tail, b + 16 * (NV - 1));
+    CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
+      const __m512 a = _mm512_set1_ps(wp[j * kMR + i]);
+      CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(a, bv[v], acc[i][v]);
+    }
+  }
+  if (relu) {  // 0 where acc < 0 (false for NaN, which stays): the AVX2 tile's max(0, acc), bit for bit
+    CSGIS_UNROLL for (int i = 0; i < MR; ++i)
+      CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_mask_mov_ps(
+          acc[i][v], _mm512_cmp_ps_mask(acc[i][v], _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_ps());
+  }
+  CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
+    CSGIS_UNROLL for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(y + i * ldy + 16 * v, acc[i][v]);
+    _mm512_mask_storeu_ps(y + i * ldy + 16 * (NV - 1), tail, acc[i][NV - 1]);
+  }
+}
+
+// One 16-pixel step of the weight-gradient tile (as dw_step: tap vectors held, dy rows streamed).
+// The tail step masks the G loads too, for the same reason as the forward tile.
+template <int MR, int NT, bool Masked>
+CSGIS_AVX512 __attribute__((always_inline)) inline void dw_step16(__m512 (&acc)[kWMR][NT], const float* d,
+                                                                const float* g, const int32_t* off,
+                                                                int64_t dy_ld, int64_t q, __mmask16 m) {
+  __m512 xv[NT];
+  CSGIS_UNROLL for (int t = 0; t < NT; ++t)
+    xv[t] = Masked ? _mm512_maskz_loadu_ps(m, g + off[t] + q) : _mm512_loadu_ps(g + off[t] + q);
+  CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
+    const __m512 dv = Masked ? _mm512_maskz_loadu_ps(m, d + i * dy_ld + q) : _mm512_loadu_ps(d + i * dy_ld + q);
+    CSGIS_UNROLL for (int t = 0; t < NT; ++t) acc[i][t] = _mm512_fmadd_ps(dv, xv[t], acc[i][t]);
+  }
+}
+
+// Weight-gradient micro-tile, MR channels x NT taps (as dw_tile_avx2, 16 partial sums per
+// accumulator, reduced once per row block).
+template <int MR, int NT>
+CSGIS_AVX512 void dw_tile_avx512(const float* const* dy_rows, const float* const* g_rows,
+                                 int64_t nrows, int64_t dy_ld, const int32_t* off, int64_t Q,
+                                 float* part, int64_t ld) {
+  __m512 acc[kWMR][NT];
+  CSGIS_UNROLL for (int i = 0; i < kWMR; ++i)
+    CSGIS_UNROLL for (int t = 0; t < NT; ++t) acc[i][t] = _mm512_setzero_ps();
+  const int64_t qfull = Q / 16 * 16;
+  const __mmask16 tail = lanes16(int(Q - qfull));
+  for (int64_t r = 0; r < nrows; ++r) {
+    for (int64_t q = 0; q < qfull; q += 16)
+      dw_step16<MR, NT, false>(acc, dy_rows[r], g_rows[r], off, dy_ld, q, tail);
+    if (qfull < Q) dw_step16<MR, NT, true>(acc, dy_rows[r], g_rows[r], off, dy_ld, qfull, tail);
+  }
+  // Each accumulator's 16 lanes summed as a fixed tree (GCC 12's _mm512_reduce_add_ps and max warn
+  // of an uninitialised operand inside their own header).
+  alignas(64) float lanes[16];
+  CSGIS_UNROLL for (int i = 0; i < MR; ++i)
+    CSGIS_UNROLL for (int t = 0; t < NT; ++t) {
+      _mm512_store_ps(lanes, acc[i][t]);
+      float s8[8];
+      for (int l = 0; l < 8; ++l) s8[l] = lanes[l] + lanes[l + 8];
+      part[i * ld + t] += ((s8[0] + s8[4]) + (s8[2] + s8[6])) + ((s8[1] + s8[5]) + (s8[3] + s8[7]));
+    }
+}
+
 using FwdFn = void (*)(const float*, const int32_t*, int64_t, const float*, const float*, float*, int64_t, int,
                        bool);
 using DwFn = void (*)(const float* const*, const float* const*, int64_t, int64_t, const int32_t*, int64_t, float*,
                       int64_t);
-// Run-time (mr, nv|nt) -> compile-time micro-tile (kMR = kWMR = 4, kNV = kNT = 3).
-template <template <int, int> class Tile, typename Fn>
+template <template <int, int> class Tile, typename Fn, int A, size_t B, int... Bs>
+void fill_row(std::array<Fn, B>& row, std::integer_sequence<int, Bs...>) {
+  ((row[size_t(Bs)] = Tile<A, Bs + 1>::f), ...);
+}
+
+// Run-time (mr, nv|nt) -> compile-time micro-tile, mr <= 4 and b <= B (B = 3 for AVX2, 4 or 6 for
+// AVX-512).
+template <template <int, int> class Tile, typename Fn, int B>
 Fn pick(int a, int b) {
-  static const Fn table[4][3] = {{Tile<1, 1>::f, Tile<1, 2>::f, Tile<1, 3>::f},
-                                 {Tile<2, 1>::f, Tile<2, 2>::f, Tile<2, 3>::f},
-                                 {Tile<3, 1>::f, Tile<3, 2>::f, Tile<3, 3>::f},
-                                 {Tile<4, 1>::f, Tile<4, 2>::f, Tile<4, 3>::f}};
-  return table[a - 1][b - 1];
+  static const auto table = [] {
+    std::array<std::array<Fn, B>, 4> t{};
+    fill_row<Tile, Fn, 1>(t[0], std::make_integer_sequence<int, B>{});
+    fill_row<Tile, Fn, 2>(t[1], std::make_integer_sequence<int, B>{});
+    fill_row<Tile, Fn, 3>(t[2], std::make_integer_sequence<int, B>{});
+    fill_row<Tile, Fn, 4>(t[3], std::make_integer_sequence<int, B>{});
+    return t;
+  }();
+  return table[size_t(a - 1)][size_t(b - 1)];
 }
 template <int A, int B> struct FwdTile { static constexpr FwdFn f = fwd_tile_avx2<A, B>; };
 template <int A, int B> struct DwTile { static constexpr DwFn f = dw_tile_avx2<A, B>; };
+template <int A, int B> struct FwdTile16 { static constexpr FwdFn f = fwd_tile_avx512<A, B>; };
+template <int A, int B> struct DwTile16 { static constexpr DwFn f = dw_tile_avx512<A, B>; };
 #endif  // CSGIS_X86
 
-// Micro-tile dispatch: AVX2 for float when available, the portable loops otherwise.
+// Micro-tile dispatch: the vector tiles for float on the path asked for, the portable loops otherwise.
+// nq is at most fwd_tile_pixels(isa), nt at most dw_tile_taps(isa).
 template <typename T>
-void fwd_tile(bool simd, const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
+void fwd_tile(TileIsa isa, const T* base, const int32_t* off, int64_t J, const T* wp, const T* bias,
               T* y, int64_t ldy, int mr, int nq, bool relu = false) {
 #if CSGIS_X86
-  if constexpr (std::is_same_v<T, float>)
-    if (simd) return pick<FwdTile, FwdFn>(mr, (nq + 7) / 8)(base, off, J, wp, bias, y, ldy, nq, relu);
+  if constexpr (std::is_same_v<T, float>) {
+    if (isa == TileIsa::Avx512)
+      return pick<FwdTile16, FwdFn, kNV16>(mr, (nq + 15) / 16)(base, off, J, wp, bias, y, ldy, nq, relu);
+    if (isa == TileIsa::Avx2)
+      return pick<FwdTile, FwdFn, kNV>(mr, (nq + 7) / 8)(base, off, J, wp, bias, y, ldy, nq, relu);
+  }
 #endif
   fwd_tile_ref(base, off, J, wp, bias, y, ldy, mr, nq, relu);
 }
 template <typename T>
-void dw_tile(bool simd, const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,
+void dw_tile(TileIsa isa, const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,
              const int32_t* off, int64_t Q, int mr, int nt, T* part, int64_t ld) {
 #if CSGIS_X86
-  if constexpr (std::is_same_v<T, float>)
-    if (simd) return pick<DwTile, DwFn>(mr, nt)(dy_rows, g_rows, nrows, dy_ld, off, Q, part, ld);
+  if constexpr (std::is_same_v<T, float>) {
+    if (isa == TileIsa::Avx512)
+      return pick<DwTile16, DwFn, kNT16>(mr, nt)(dy_rows, g_rows, nrows, dy_ld, off, Q, part, ld);
+    if (isa == TileIsa::Avx2) return pick<DwTile, DwFn, kNT>(mr, nt)(dy_rows, g_rows, nrows, dy_ld, off, Q, part, ld);
+  }
 #endif
   dw_tile_ref(dy_rows, g_rows, nrows, dy_ld, off, Q, mr, nt, part, ld);
 }

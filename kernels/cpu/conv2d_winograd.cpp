@@ -169,7 +169,7 @@ CSGIS_AVX2 void winograd_chunk(const Plan& pl, const float* rows, int64_t p0, in
     for (int64_t kb = 0; kb < pl.kb_count; ++kb) {
       const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
       for (int64_t t0 = 0; t0 < mb; t0 += 8 * kNV)
-        fwd_tile(true, V + xi * g.C * kChunk + t0, pl.off, g.C, pl.U + (xi * pl.kb_count + kb) * g.C * kMR,
+        fwd_tile(TileIsa::Avx2, V + xi * g.C * kChunk + t0, pl.off, g.C, pl.U + (xi * pl.kb_count + kb) * g.C * kMR,
                  static_cast<const float*>(nullptr), M + (xi * pl.Kpad + kb * kMR) * kChunk + t0, kChunk, mr,
                  int(std::min<int64_t>(8 * kNV, mb - t0)));
     }

@@ -120,6 +120,8 @@ std::vector<Conv2dShape> cpu_shapes() {
       S::make(1, 5, 11, 12, 6, 5, 5, 1, 2, 1),     S::make(1, 4, 8, 9, 5, 3, 3, 1, 3, 1),
       S::make(1, 3, 13, 10, 4, 3, 1, 2, 1, 1, 0, 2, 1), S::make(1, 4, 9, 16, 3, 1, 3, 1, 3, 0, 2, 1, 3),
       S::make(1, 2, 1, 7, 3, 1, 3, 1, 1, 0, 1, 1, 1),   S::make(1, 3, 15, 14, 4, 3, 3, 3, 2, 2),
+      // Rows past one 64-pixel AVX-512 tile with a partial last vector, and one of 3 vectors.
+      S::make(1, 5, 7, 83, 9, 3, 3, 1, 1, 1),      S::make(2, 3, 6, 47, 5, 3, 3, 1, 1, 2),
   };
 }
 
@@ -172,14 +174,33 @@ TEST_CASE("conv2d cpu double matches direct loops", "[unit]") {
   }
 }
 
-TEST_CASE("conv2d cpu float (SIMD and portable paths) agrees with double", "[unit]") {
+// The float paths a test loops over: portable, AVX2 and AVX-512 micro-kernels. A path the CPU lacks
+// falls back (AVX-512 -> AVX2 -> portable) inside the kernels, so the loop runs everywhere and
+// exercises what the machine has.
+struct FloatPath {
+  const char* name;
+  cpu::Conv2dCpuOptions opt;
+};
+std::vector<FloatPath> float_paths() {
+  cpu::Conv2dCpuOptions portable{false, false}, avx2{true, false}, avx512{true, false};
+  avx512.avx512 = true;
+  return {{"portable", portable}, {"avx2", avx2}, {"avx512", avx512}};
+}
+bool cpu_has_avx512f() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
+TEST_CASE("conv2d cpu float (portable, AVX2 and AVX-512 paths) agrees with double", "[unit]") {
   auto shapes = cpu_shapes();
   for (const auto& s : layer_shapes()) shapes.push_back(s);
-  for (bool simd : {true, false}) {
-    const cpu::Conv2dCpuOptions opt{simd, false};
+  for (const auto& [path, opt] : float_paths()) {
     uint32_t seed = 100;
     for (const auto& s : shapes) {
-      INFO(describe(s) << (simd ? " (simd)" : " (portable)"));
+      INFO(describe(s) << " (" << path << ")");
       const auto xd = random_vec<double>(s.x_numel(), seed++), wd = random_vec<double>(s.w_numel(), seed++);
       const auto bd = random_vec<double>(s.K, seed++), dyd = random_vec<double>(s.y_numel(), seed++);
       const auto x = cast<float>(xd), w = cast<float>(wd), b = cast<float>(bd), dy = cast<float>(dyd);
@@ -199,6 +220,34 @@ TEST_CASE("conv2d cpu float (SIMD and portable paths) agrees with double", "[uni
       cpu::conv2d_backward_bias(s, dy.data(), db.data());
       require_close(db, db64, 1e-5, 1e-6, "backward_bias");
     }
+  }
+}
+
+TEST_CASE("conv2d cpu AVX-512 tiles: forward the same bits as AVX2, weight gradient its own rounding", "[unit]") {
+  if (!cpu_has_avx512f()) {
+    WARN("this CPU has no AVX-512F: the AVX-512 tiles are not exercised here (the paths test fell back to AVX2)");
+    return;
+  }
+  cpu::Conv2dCpuOptions avx2{true, false}, avx512{true, false};
+  avx512.avx512 = true;
+  uint32_t seed = 700;
+  for (const auto& s : {Conv2dShape::make(2, 5, 7, 83, 9, 3, 3, 1, 1, 1), Conv2dShape::make(1, 64, 16, 16, 64, 3, 3, 1, 2, 2),
+                        Conv2dShape::make(1, 7, 9, 64, 6, 3, 3, 1, 1, 1)}) {
+    INFO(describe(s));
+    const auto x = random_vec<float>(s.x_numel(), seed++), w = random_vec<float>(s.w_numel(), seed++);
+    const auto b = random_vec<float>(s.K, seed++), dy = random_vec<float>(s.y_numel(), seed++);
+    std::vector<float> y2(size_t(s.y_numel())), y5(y2.size()), dx2(size_t(s.x_numel())), dx5(dx2.size());
+    std::vector<float> dw2(size_t(s.w_numel())), dw5(dw2.size());
+    cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y2.data(), avx2);
+    cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y5.data(), avx512);
+    CHECK(y5 == y2);  // one FMA per reduction index in the same order on both paths
+    cpu::conv2d_backward_input(s, dy.data(), w.data(), dx2.data(), avx2);
+    cpu::conv2d_backward_input(s, dy.data(), w.data(), dx5.data(), avx512);
+    CHECK(dx5 == dx2);
+    cpu::conv2d_backward_weight(s, x.data(), dy.data(), dw2.data(), avx2);
+    cpu::conv2d_backward_weight(s, x.data(), dy.data(), dw5.data(), avx512);
+    CHECK(dw5 != dw2);  // 16 partial sums per accumulator instead of 8: the AVX-512 tile really ran
+    require_close(dw5, dw2, 1e-5, 1e-6, "avx512 vs avx2 backward_weight");
   }
 }
 
@@ -274,9 +323,11 @@ TEST_CASE("conv2d cpu fused ReLU epilogue is max(0, y) of the same sums, NaN kep
     auto x = random_vec<float>(s.x_numel(), 41);
     x[size_t(s.x_numel() / 2)] = std::nanf("");  // one NaN input: its outputs must stay NaN
     const auto w = random_vec<float>(s.w_numel(), 42), b = random_vec<float>(s.K, 43);
-    for (const cpu::Conv2dCpuOptions base : {cpu::Conv2dCpuOptions{true, false}, cpu::Conv2dCpuOptions{false, false},
-                                             cpu::Conv2dCpuOptions{true, true}}) {
-      INFO(describe(s) << " simd " << base.simd << " winograd " << base.winograd);
+    std::vector<cpu::Conv2dCpuOptions> paths = {cpu::Conv2dCpuOptions{true, false}, cpu::Conv2dCpuOptions{false, false},
+                                                cpu::Conv2dCpuOptions{true, true}, cpu::Conv2dCpuOptions{true, false}};
+    paths.back().avx512 = true;
+    for (const cpu::Conv2dCpuOptions& base : paths) {
+      INFO(describe(s) << " simd " << base.simd << " winograd " << base.winograd << " avx512 " << base.avx512);
       cpu::Conv2dCpuOptions fused = base;
       fused.relu = true;
       std::vector<float> plain(size_t(s.y_numel())), relu(size_t(s.y_numel()));

@@ -113,7 +113,7 @@ TEST_CASE("cli: --version names the version, commit, build type, CUDA and CPU co
   CHECK(std::regex_search(r.out, std::regex(R"(^csgis \d+\.\d+\.\d+ \(commit [0-9a-f]{12}|unknown)")));
   CHECK(r.out.find(" build)") != std::string::npos);
   CHECK(std::regex_search(r.out, std::regex("\nCUDA: (on|off)")));
-  CHECK(std::regex_search(r.out, std::regex("CPU kernels: (avx2|generic) ")));
+  CHECK(std::regex_search(r.out, std::regex("CPU kernels: (avx512|avx2|generic) ")));
   CHECK(r.out.find("x86-64-v3") != std::string::npos);
   CHECK(r.out.find("This CPU: ") != std::string::npos);
 }
@@ -442,12 +442,33 @@ TEST_CASE("cli: CSGIS_CPU_ISA picks the CPU path; a path the CPU or build lacks 
                               "CSGIS_CPU_ISA=generic");
   REQUIRE(bench.rc == 0);
   CHECK(nlohmann::json::parse(bench.out)["cpu_isa"] == "generic");
-  for (const char* bad : {"avx512", "sse9"}) {
-    const Run r = csgis_run(dir, "--version", "", std::string("CSGIS_CPU_ISA=") + bad);
-    INFO(bad << ": " << r.err);
+  // AVX-512: taken where the CPU has AVX-512F, refused in one line where it does not.
+#if defined(__x86_64__)
+  const bool avx512 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512f");
+#else
+  const bool avx512 = false;
+#endif
+  std::vector<std::string> bad = {"sse9"};
+  if (avx512) {
+    const Run r = csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=avx512");
+    REQUIRE(r.rc == 0);
+    CHECK(r.out.find("CPU kernels: avx512 (AVX-512F convolution micro-kernels") != std::string::npos);
+    const Run unset = csgis_run(dir, "--version");
+    CHECK(unset.out.find("CPU kernels: avx512") != std::string::npos);  // the best this CPU has
+    const Run b512 = csgis_run(dir, "bench conv2d --batch 1 --channels 4 --size 12 --repeats 1 --warmup 0", "",
+                               "CSGIS_CPU_ISA=avx512");
+    REQUIRE(b512.rc == 0);
+    CHECK(nlohmann::json::parse(b512.out)["cpu_isa"] == "avx512");
+  } else {
+    bad.push_back("avx512");
+  }
+  for (const std::string& value : bad) {
+    const Run r = csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=" + value);
+    INFO(value << ": " << r.err);
     CHECK(r.rc != 0);
     CHECK(lines(r.err) == 1);
     CHECK(r.err.find(std::string("CSGIS_CPU_ISA")) != std::string::npos);
   }
-  CHECK(csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=sse9").err.find("expected avx2, generic") != std::string::npos);
+  CHECK(csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=sse9").err.find("expected avx512, avx2 or generic") !=
+        std::string::npos);
 }

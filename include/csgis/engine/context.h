@@ -25,6 +25,8 @@ class ScratchArena;  // kernels/cpu/scratch.h
 // True unless the process's CPU path (engine/cpu_isa.h) is the portable one; throws csgis::Error
 // when CSGIS_CPU_ISA cannot be honoured.
 bool default_cpu_conv_simd();
+// True when the process's CPU path is "avx512" (same errors).
+bool default_cpu_conv_avx512();
 
 class Context {
  public:
@@ -54,6 +56,8 @@ class Context {
   // and Winograd F(2x2, 3x3) for 3x3 stride-1 layers (off: not faster here yet, docs/perf.md).
   // Default: the process's CPU path (engine/cpu_isa.h: CSGIS_CPU_ISA or the best the CPU has).
   bool cpu_conv_simd = default_cpu_conv_simd();
+  // with cpu_conv_simd, the AVX-512F micro-kernels where the CPU has them (else the AVX2 ones);
+  bool cpu_conv_avx512 = default_cpu_conv_avx512();
   bool cpu_conv_winograd = false;
   // When set, ops report their forward and backward times to it (engine/profiler.h). Not owned.
   OpProfile* profile = nullptr;

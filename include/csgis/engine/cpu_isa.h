@@ -1,8 +1,9 @@
-// Which CPU code path the float kernels take, chosen once per process at run time: the AVX2 + FMA
-// micro-kernels when the CPU has them, the portable loops otherwise, or what CSGIS_CPU_ISA asks
-// for ("avx2", "generic"). The library is compiled for x86-64-v3, so "generic" selects the
-// portable kernels for comparison and testing; it does not make the binary run on an older CPU.
-// No AVX-512 kernels exist yet: "avx512" is refused with the reason.
+// Which CPU code path the float kernels take, chosen once per process at run time: the AVX-512F
+// convolution micro-kernels when the CPU has AVX-512F, else the AVX2 + FMA ones when it has those,
+// else the portable loops; or what CSGIS_CPU_ISA asks for ("avx512", "avx2", "generic"). The
+// library is compiled for x86-64-v3 (the AVX-512 kernels carry their own target attribute), so
+// "generic" selects the portable kernels for comparison and testing; it does not make the binary
+// run on an older CPU. A path the CPU lacks is refused with the reason.
 #pragma once
 #include <string>
 
@@ -10,9 +11,9 @@
 
 namespace csgis {
 
-enum class CpuIsa { Generic, Avx2 };
+enum class CpuIsa { Generic, Avx2, Avx512 };
 
-const char* cpu_isa_name(CpuIsa isa);  // "generic", "avx2"
+const char* cpu_isa_name(CpuIsa isa);  // "generic", "avx2", "avx512"
 
 // The process's path (CSGIS_CPU_ISA read once). Throws csgis::Error, on every call, when the
 // variable names an unknown path or one this CPU or this build lacks.
