@@ -31,27 +31,34 @@ struct Selection {
   std::string why, error;  // error: non-empty when CSGIS_CPU_ISA cannot be honoured
 };
 
+// The path `want` names, checked against this CPU; `origin` names where the request came from
+// (CSGIS_CPU_ISA, --isa) for the error, which is empty when the request can be honoured.
+CpuIsa check_request(const std::string& want, const std::string& origin, std::string& error) {
+  const bool avx2 = cpu_has_avx2_fma(), avx512 = avx2 && cpu_has_avx512f();
+  if (want == "generic") return CpuIsa::Generic;
+  if (want == "avx2") {
+    if (!avx2) error = origin + "=avx2: this CPU has no AVX2 + FMA; use generic";
+    return CpuIsa::Avx2;
+  }
+  if (want == "avx512") {
+    if (!avx512) error = origin + "=avx512: this CPU has no AVX-512F; use " + (avx2 ? "avx2 or generic" : "generic");
+    return CpuIsa::Avx512;
+  }
+  error = origin + "='" + want + "': expected avx512, avx2 or generic";
+  return CpuIsa::Generic;
+}
+
 Selection select() {
   Selection s;
   const char* env = std::getenv("CSGIS_CPU_ISA");
   const std::string want = env ? env : "";
-  const bool avx2 = cpu_has_avx2_fma(), avx512 = avx2 && cpu_has_avx512f();
   if (want.empty()) {
+    const bool avx2 = cpu_has_avx2_fma(), avx512 = avx2 && cpu_has_avx512f();
     s.isa = avx512 ? CpuIsa::Avx512 : avx2 ? CpuIsa::Avx2 : CpuIsa::Generic;
     s.why = "the best this CPU has (CSGIS_CPU_ISA unset)";
-  } else if (want == "generic") {
-    s.isa = CpuIsa::Generic;
-    s.why = "CSGIS_CPU_ISA=generic";
-  } else if (want == "avx2") {
-    if (!avx2) s.error = "CSGIS_CPU_ISA=avx2: this CPU has no AVX2 + FMA; use generic";
-    s.isa = CpuIsa::Avx2;
-    s.why = "CSGIS_CPU_ISA=avx2";
-  } else if (want == "avx512") {
-    if (!avx512) s.error = std::string("CSGIS_CPU_ISA=avx512: this CPU has no AVX-512F; use ") + (avx2 ? "avx2 or generic" : "generic");
-    s.isa = CpuIsa::Avx512;
-    s.why = "CSGIS_CPU_ISA=avx512";
   } else {
-    s.error = "CSGIS_CPU_ISA='" + want + "': expected avx512, avx2 or generic";
+    s.isa = check_request(want, "CSGIS_CPU_ISA", s.error);
+    s.why = "CSGIS_CPU_ISA=" + want;
   }
   return s;
 }
@@ -76,6 +83,13 @@ CpuIsa selected_cpu_isa() {
   const Selection& s = selection();
   CSGIS_CHECK(s.error.empty(), s.error);
   return s.isa;
+}
+
+CpuIsa parse_cpu_isa(const std::string& name, const std::string& origin) {
+  std::string error;
+  const CpuIsa isa = check_request(name, origin, error);
+  CSGIS_CHECK(error.empty(), error);
+  return isa;
 }
 
 std::string cpu_isa_report() {

@@ -2,6 +2,9 @@
 
 #include <omp.h>
 
+#include "engine/context.h"
+#include "engine/cpu_isa.h"
+
 namespace csgis::tools::flags {
 
 namespace {
@@ -33,6 +36,18 @@ CLI::Option* threads(CLI::App* cmd, int& threads) {
 int apply_threads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
   return omp_get_max_threads();
+}
+
+CLI::Option* isa(CLI::App* cmd, std::string& isa) {
+  return cmd->add_option("--isa", isa,
+                         "CPU code path: avx512, avx2 or generic (default: CSGIS_CPU_ISA, else the best this CPU "
+                         "has; `csgis --version` says which)");
+}
+
+const char* apply_isa(const std::string& isa) {
+  Context& ctx = current_context();
+  if (!isa.empty()) ctx.set_cpu_isa(parse_cpu_isa(isa, "--isa"));
+  return cpu_isa_name(ctx.cpu_isa());
 }
 
 CLI::Option* device(CLI::App* cmd, std::string& device) {

@@ -25,6 +25,13 @@ CLI::Option* threads(CLI::App* cmd, int& threads);
 // Applies --threads (before any parallel work) and returns the number of threads in use.
 int apply_threads(int threads);
 
+// --isa: the CPU code path of this command (avx512, avx2, generic); empty (the default) keeps the
+// process's (CSGIS_CPU_ISA, else the best this CPU has).
+CLI::Option* isa(CLI::App* cmd, std::string& isa);
+// Applies --isa to the current context (a one-line error when the CPU lacks the path) and returns
+// the path in use, for the JSON line.
+const char* apply_isa(const std::string& isa);
+
 // --device: cpu, cuda, cuda:N or simt.
 CLI::Option* device(CLI::App* cmd, std::string& device);
 // --weights: the network's weights, with the default the inference commands look for.

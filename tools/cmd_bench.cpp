@@ -42,7 +42,7 @@ constexpr const char* kWinogradHelp =
 struct ConvBenchOptions {
   int64_t batch = 2, channels = 64, size = 64, dilation = 1, kernel = 3;
   int warmup = 3, repeats = 15, threads = 0;
-  std::string device = "cpu";
+  std::string device = "cpu", isa;
   bool cudnn = false, winograd = false;
 };
 
@@ -59,6 +59,7 @@ double now_ms() {
 
 int run_conv_bench(const ConvBenchOptions& o) {
   flags::apply_threads(o.threads);
+  const char* isa = flags::apply_isa(o.isa);
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   ctx.use_cudnn = o.cudnn;
@@ -93,7 +94,7 @@ int run_conv_bench(const ConvBenchOptions& o) {
   nlohmann::json j = {{"op", "conv2d"},
                       {"device", dev.str()},
                       {"impl", o.cudnn ? "cudnn" : o.winograd ? "csgis-winograd" : "csgis"},
-                      {"cpu_isa", cpu_isa_name(selected_cpu_isa())},
+                      {"cpu_isa", isa},
                       {"batch", o.batch},
                       {"channels", o.channels},
                       {"size", o.size},
@@ -113,7 +114,7 @@ struct TrainStepOptions {
   int64_t batch = 2, size = 64;
   int dim = 64, feature_blocks = 12, smooth_blocks = 3, enhance_blocks = 6;
   int warmup = 2, repeats = 5, threads = 0;
-  std::string device = "cpu";
+  std::string device = "cpu", isa;
   bool dtv = false, profile = false, winograd = false;
   std::string config;  // a train config: model and loss switches from it (--dim ... and --dtv excluded)
 };
@@ -153,6 +154,7 @@ nlohmann::json report_profile(const OpProfile& prof, const std::vector<double>& 
 // SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
 int run_train_step_bench(const TrainStepOptions& o) {
   flags::apply_threads(o.threads);
+  const char* isa = flags::apply_isa(o.isa);
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   ctx.cpu_conv_winograd = o.winograd;
@@ -252,7 +254,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
                                      (phi ? (label_free ? "+seg_ce(deeplabv3plus, label-free)" : "+seg_ce(deeplabv3plus)") : "")},
                       {"threads", omp_get_max_threads()},
                       {"winograd", o.winograd},
-                      {"cpu_isa", cpu_isa_name(selected_cpu_isa())},
+                      {"cpu_isa", isa},
                       {"repeats", o.repeats},
                       {"step_ms", median(times)},
                       {"min_step_ms", *std::min_element(times.begin(), times.end())},
@@ -439,7 +441,7 @@ int run_smooth_bench(const SmoothBenchOptions& o) {
 }
 
 struct OpBenchOptions {
-  std::string name, shape, device = "cpu";
+  std::string name, shape, device = "cpu", isa;
   bool list = false;
   int warmup = 3, repeats = 15, threads = 0;
 };
@@ -474,6 +476,7 @@ int run_op_bench(const OpBenchOptions& o) {
   }
   CSGIS_CHECK(!o.name.empty(), "bench op: name an op case (`csgis bench op --list` shows them)");
   flags::apply_threads(o.threads);
+  const char* isa = flags::apply_isa(o.isa);
   const Device dev = Device::parse(o.device);
   CSGIS_CHECK(!dev.is_cuda() || cuda_available(), "bench op: --device ", dev.str(), " asked for, but no CUDA device is available");
   const OpCase& c = registry::find_case(o.name);
@@ -512,6 +515,7 @@ int run_op_bench(const OpBenchOptions& o) {
   for (const Shape& s : shapes) in.push_back(s);
   nlohmann::json j = {{"op", c.name}, {"device", dev.str()}, {"input_shapes", in}, {"output_shape", out.shape()},
                       {"threads", omp_get_max_threads()}, {"repeats", o.repeats}, {"forward_ms", median(fwd)}};
+  if (dev.is_cpu()) j["cpu_isa"] = isa;
   j["backward_ms"] = c.gradcheck ? nlohmann::json(median(bwd)) : nlohmann::json(nullptr);
   std::printf("%s\n", j.dump().c_str());
   return 0;
@@ -532,6 +536,7 @@ Runner add_bench_command(CLI::App& app) {
   conv->add_option("--kernel", o->kernel, "kernel size (odd)")->check(flags::positive())->capture_default_str();
   flags::device(conv, o->device);
   flags::threads(conv, o->threads);
+  flags::isa(conv, o->isa);
   flags::timing(conv, o->repeats, &o->warmup);
   conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only)");
   conv->add_flag("--winograd", o->winograd, kWinogradHelp);
@@ -545,6 +550,7 @@ Runner add_bench_command(CLI::App& app) {
   auto* eb = ts->add_option("--enhance-blocks", t->enhance_blocks, "rHDC blocks of the enhancement module (paper: 6)")->capture_default_str();
   flags::device(ts, t->device);
   flags::threads(ts, t->threads);
+  flags::isa(ts, t->isa);
   flags::timing(ts, t->repeats, &t->warmup);
   auto* dtv = ts->add_flag("--dtv", t->dtv, "add the DTV terms to the loss");
   ts->footer("With --config, the model and the loss switches (DTV, the contrastive gray-L1 and VGG16 Gram terms, "
@@ -575,6 +581,7 @@ Runner add_bench_command(CLI::App& app) {
                  "shape of input 0 as N,C,H,W (or the op's rank); the other inputs follow it (conv2d: a C -> C layer)");
   flags::device(op, ob->device);
   flags::threads(op, ob->threads);
+  flags::isa(op, ob->isa);
   flags::timing(op, ob->repeats, &ob->warmup);
   auto sb = std::make_shared<SmoothBenchOptions>();
   auto* smooth = bench->add_subcommand(

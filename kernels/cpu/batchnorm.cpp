@@ -9,6 +9,33 @@ namespace {
 constexpr int64_t kParallelWork = 1 << 15;
 }  // namespace
 
+// Per-channel sums use kLanes independent double accumulators, combined by a fixed tree at the end.
+// A single running sum is one dependency chain (an add's latency per element: BatchNorm was 11 %
+// of a training step); with the lanes written out the compiler vectorises the inner loop without
+// reassociating anything, so the order of the additions, and the bits, are the same for every
+// vector width. Each lane holds 1/kLanes of a channel, so the rounding is no worse than before.
+namespace {
+constexpr int kLanes = 16;
+
+struct LaneSums {
+  double lane[kLanes] = {};
+  double total() const {
+    double s8[8];
+    for (int l = 0; l < 8; ++l) s8[l] = lane[l] + lane[l + 8];
+    return ((s8[0] + s8[4]) + (s8[2] + s8[6])) + ((s8[1] + s8[5]) + (s8[3] + s8[7]));
+  }
+};
+
+// acc.lane[i % kLanes] += term(i) for i in [0, n): full blocks of kLanes, then the tail.
+template <typename Term>
+inline void add_lanes(LaneSums& acc, int64_t n, Term term) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc.lane[l] += term(i + l);
+  for (int l = 0; i < n; ++i, ++l) acc.lane[l] += term(i);
+}
+}  // namespace
+
 template <typename T>
 void batchnorm_stats(const T* x, int64_t N, int64_t C, int64_t S, double eps, double momentum, T* mean,
                      T* invstd, T* running_mean, T* running_var) {
@@ -17,20 +44,21 @@ void batchnorm_stats(const T* x, int64_t N, int64_t C, int64_t S, double eps, do
   for (int64_t c = 0; c < C; ++c) {
     // Two passes (mean, then squared deviations): no cancellation for large means, unlike
     // E[x^2] - E[x]^2, and the channel is hot in cache for the second pass on small inputs.
-    double s = 0.0;
+    LaneSums s;
     for (int64_t n = 0; n < N; ++n) {
       const T* p = x + (n * C + c) * S;
-      for (int64_t i = 0; i < S; ++i) s += double(p[i]);
+      add_lanes(s, S, [p](int64_t i) { return double(p[i]); });
     }
-    const double mu = s / double(M);
-    double q = 0.0;
+    const double mu = s.total() / double(M);
+    LaneSums sq;
     for (int64_t n = 0; n < N; ++n) {
       const T* p = x + (n * C + c) * S;
-      for (int64_t i = 0; i < S; ++i) {
+      add_lanes(sq, S, [p, mu](int64_t i) {
         const double d = double(p[i]) - mu;
-        q += d * d;
-      }
+        return d * d;
+      });
     }
+    const double q = sq.total();
     const double var = q / double(M);
     mean[c] = T(mu);
     invstd[c] = T(1.0 / std::sqrt(var + eps));
@@ -73,18 +101,16 @@ void batchnorm_backward_reduce(const T* dy, const T* x, const T* mean, const T* 
 #pragma omp parallel for if (N * C * S > kParallelWork)
   for (int64_t c = 0; c < C; ++c) {
     const double mu = double(mean[c]);
-    double sd = 0.0, sdx = 0.0;
+    LaneSums sd, sdx;
     for (int64_t n = 0; n < N; ++n) {
       const T* g = dy + (n * C + c) * S;
       const T* p = x + (n * C + c) * S;
-      for (int64_t i = 0; i < S; ++i) {
-        sd += double(g[i]);
-        sdx += double(g[i]) * (double(p[i]) - mu);
-      }
+      add_lanes(sd, S, [g](int64_t i) { return double(g[i]); });
+      add_lanes(sdx, S, [g, p, mu](int64_t i) { return double(g[i]) * (double(p[i]) - mu); });
     }
-    sum_dy[c] = T(sd);
+    sum_dy[c] = T(sd.total());
     // invstd is applied once per channel instead of once per element.
-    sum_dy_xhat[c] = T(sdx * double(invstd[c]));
+    sum_dy_xhat[c] = T(sdx.total() * double(invstd[c]));
   }
 }
 

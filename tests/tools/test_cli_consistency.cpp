@@ -472,3 +472,39 @@ TEST_CASE("cli: CSGIS_CPU_ISA picks the CPU path; a path the CPU or build lacks 
   CHECK(csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=sse9").err.find("expected avx512, avx2 or generic") !=
         std::string::npos);
 }
+
+TEST_CASE("cli: --isa of the benchmarks overrides CSGIS_CPU_ISA for that run; a path the CPU lacks is one line", "[unit]") {
+  Scratch dir;
+#if defined(__x86_64__)
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
+#else
+  const bool avx2 = false, avx512 = false;
+#endif
+  const std::string env = avx2 ? "CSGIS_CPU_ISA=avx2" : "CSGIS_CPU_ISA=generic";
+  for (const std::string& cmd : {std::string("bench op conv2d/3x3_d2 --repeats 1 --warmup 0"),
+                                 std::string("bench conv2d --batch 1 --channels 4 --size 12 --repeats 1 --warmup 0"),
+                                 std::string("bench train-step --batch 1 --size 16 --dim 4 --feature-blocks 1 "
+                                             "--smooth-blocks 1 --enhance-blocks 1 --repeats 1 --warmup 0")}) {
+    INFO(cmd);
+    const Run plain = csgis_run(dir, cmd, "", env);
+    REQUIRE(plain.rc == 0);
+    CHECK(nlohmann::json::parse(plain.out)["cpu_isa"] == (avx2 ? "avx2" : "generic"));  // the variable's
+    const Run generic = csgis_run(dir, cmd + " --isa generic", "", env);
+    REQUIRE(generic.rc == 0);
+    CHECK(nlohmann::json::parse(generic.out)["cpu_isa"] == "generic");  // the flag wins
+    const Run b512 = csgis_run(dir, cmd + " --isa avx512");
+    if (avx512) {
+      REQUIRE(b512.rc == 0);
+      CHECK(nlohmann::json::parse(b512.out)["cpu_isa"] == "avx512");
+    } else {
+      CHECK(b512.rc != 0);
+      CHECK(lines(b512.err) == 1);
+      CHECK(b512.err.find("--isa=avx512: this CPU has no AVX-512F") != std::string::npos);
+    }
+    const Run bad = csgis_run(dir, cmd + " --isa sse9");
+    CHECK(bad.rc != 0);
+    CHECK(lines(bad.err) == 1);
+    CHECK(bad.err.find("--isa='sse9': expected avx512, avx2 or generic") != std::string::npos);
+  }
+}

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "engine/allocator.h"
+#include "engine/cpu_isa.h"
 #include "engine/device.h"
 #include "engine/generator.h"
 
@@ -59,6 +60,12 @@ class Context {
   // with cpu_conv_simd, the AVX-512F micro-kernels where the CPU has them (else the AVX2 ones);
   bool cpu_conv_avx512 = default_cpu_conv_avx512();
   bool cpu_conv_winograd = false;
+  // The CPU path these two switches make (engine/cpu_isa.h), and both set at once (for `--isa`).
+  CpuIsa cpu_isa() const { return !cpu_conv_simd ? CpuIsa::Generic : cpu_conv_avx512 ? CpuIsa::Avx512 : CpuIsa::Avx2; }
+  void set_cpu_isa(CpuIsa isa) {
+    cpu_conv_simd = isa != CpuIsa::Generic;
+    cpu_conv_avx512 = isa == CpuIsa::Avx512;
+  }
   // When set, ops report their forward and backward times to it (engine/profiler.h). Not owned.
   OpProfile* profile = nullptr;
 

@@ -19,6 +19,10 @@ const char* cpu_isa_name(CpuIsa isa);  // "generic", "avx2", "avx512"
 // variable names an unknown path or one this CPU or this build lacks.
 CpuIsa selected_cpu_isa();
 
+// The path `name` ("avx512", "avx2", "generic") names, for a flag such as `--isa`; throws
+// csgis::Error naming `origin` (the flag) when the name is unknown or this CPU lacks the path.
+CpuIsa parse_cpu_isa(const std::string& name, const std::string& origin);
+
 // One line for --version and benchmarks: the path, and why it was chosen.
 std::string cpu_isa_report();
 
