@@ -24,7 +24,7 @@ fi
 export OMP_NUM_THREADS=2
 lscpu | grep 'Model name'
 git -C "$here" rev-parse --short HEAD 2>/dev/null || true
-peers() {  # $1: label suffix, rest: arguments of the peer script
+peers() {  # $1: the peer script (bench/peers/), rest: its arguments; run under each PyTorch
   local script=$1; shift
   for py in "$torch1" "$torch2"; do
     echo "--- torch $("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null) $*"

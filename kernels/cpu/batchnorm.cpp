@@ -34,6 +34,21 @@ inline void add_lanes(LaneSums& acc, int64_t n, Term term) {
     for (int l = 0; l < kLanes; ++l) acc.lane[l] += term(i + l);
   for (int l = 0; i < n; ++i, ++l) acc.lane[l] += term(i);
 }
+
+// Two sums in one pass over the data (each in the order add_lanes would give it).
+template <typename TermA, typename TermB>
+inline void add_lanes2(LaneSums& a, LaneSums& b, int64_t n, TermA term_a, TermB term_b) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      a.lane[l] += term_a(i + l);
+      b.lane[l] += term_b(i + l);
+    }
+  for (int l = 0; i < n; ++i, ++l) {
+    a.lane[l] += term_a(i);
+    b.lane[l] += term_b(i);
+  }
+}
 }  // namespace
 
 template <typename T>
@@ -105,8 +120,8 @@ void batchnorm_backward_reduce(const T* dy, const T* x, const T* mean, const T* 
     for (int64_t n = 0; n < N; ++n) {
       const T* g = dy + (n * C + c) * S;
       const T* p = x + (n * C + c) * S;
-      add_lanes(sd, S, [g](int64_t i) { return double(g[i]); });
-      add_lanes(sdx, S, [g, p, mu](int64_t i) { return double(g[i]) * (double(p[i]) - mu); });
+      add_lanes2(sd, sdx, S, [g](int64_t i) { return double(g[i]); },
+                 [g, p, mu](int64_t i) { return double(g[i]) * (double(p[i]) - mu); });
     }
     sum_dy[c] = T(sd.total());
     // invstd is applied once per channel instead of once per element.

@@ -433,6 +433,22 @@ TEST_CASE("cli: bench op lists every registered case and times one at a user's s
   CHECK(csgis_run(dir, "bench op nosuch/op").err.find("conv2d") != std::string::npos);  // lists the families
 }
 
+// What this CPU runs, asked of cpuid directly (an oracle independent of engine/cpu_isa).
+static bool cpu_runs_avx2() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+static bool cpu_runs_avx512() {
+#if defined(__x86_64__)
+  return cpu_runs_avx2() && __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
 TEST_CASE("cli: CSGIS_CPU_ISA picks the CPU path; a path the CPU or build lacks is one clear line at start", "[unit]") {
   Scratch dir;
   const Run generic = csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=generic");
@@ -443,11 +459,7 @@ TEST_CASE("cli: CSGIS_CPU_ISA picks the CPU path; a path the CPU or build lacks 
   REQUIRE(bench.rc == 0);
   CHECK(nlohmann::json::parse(bench.out)["cpu_isa"] == "generic");
   // AVX-512: taken where the CPU has AVX-512F, refused in one line where it does not.
-#if defined(__x86_64__)
-  const bool avx512 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx512f");
-#else
-  const bool avx512 = false;
-#endif
+  const bool avx512 = cpu_runs_avx512();
   std::vector<std::string> bad = {"sse9"};
   if (avx512) {
     const Run r = csgis_run(dir, "--version", "", "CSGIS_CPU_ISA=avx512");
@@ -475,12 +487,7 @@ TEST_CASE("cli: CSGIS_CPU_ISA picks the CPU path; a path the CPU or build lacks 
 
 TEST_CASE("cli: --isa of the benchmarks overrides CSGIS_CPU_ISA for that run; a path the CPU lacks is one line", "[unit]") {
   Scratch dir;
-#if defined(__x86_64__)
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
-#else
-  const bool avx2 = false, avx512 = false;
-#endif
+  const bool avx2 = cpu_runs_avx2(), avx512 = cpu_runs_avx512();
   const std::string env = avx2 ? "CSGIS_CPU_ISA=avx2" : "CSGIS_CPU_ISA=generic";
   for (const std::string& cmd : {std::string("bench op conv2d/3x3_d2 --repeats 1 --warmup 0"),
                                  std::string("bench conv2d --batch 1 --channels 4 --size 12 --repeats 1 --warmup 0"),
