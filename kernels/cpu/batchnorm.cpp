@@ -26,28 +26,14 @@ struct LaneSums {
   }
 };
 
-// acc.lane[i % kLanes] += term(i) for i in [0, n): full blocks of kLanes, then the tail.
-template <typename Term>
-inline void add_lanes(LaneSums& acc, int64_t n, Term term) {
+// body(i % kLanes, i) for i in [0, n), in order: full blocks of kLanes, then the tail. The body adds
+// its terms to lane l of its sums, so one pass over the data can feed several sums.
+template <typename Body>
+inline void for_lanes(int64_t n, Body body) {
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc.lane[l] += term(i + l);
-  for (int l = 0; i < n; ++i, ++l) acc.lane[l] += term(i);
-}
-
-// Two sums in one pass over the data (each in the order add_lanes would give it).
-template <typename TermA, typename TermB>
-inline void add_lanes2(LaneSums& a, LaneSums& b, int64_t n, TermA term_a, TermB term_b) {
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      a.lane[l] += term_a(i + l);
-      b.lane[l] += term_b(i + l);
-    }
-  for (int l = 0; i < n; ++i, ++l) {
-    a.lane[l] += term_a(i);
-    b.lane[l] += term_b(i);
-  }
+    for (int l = 0; l < kLanes; ++l) body(l, i + l);
+  for (int l = 0; i < n; ++i, ++l) body(l, i);
 }
 }  // namespace
 
@@ -62,15 +48,15 @@ void batchnorm_stats(const T* x, int64_t N, int64_t C, int64_t S, double eps, do
     LaneSums s;
     for (int64_t n = 0; n < N; ++n) {
       const T* p = x + (n * C + c) * S;
-      add_lanes(s, S, [p](int64_t i) { return double(p[i]); });
+      for_lanes(S, [&](int l, int64_t i) { s.lane[l] += double(p[i]); });
     }
     const double mu = s.total() / double(M);
     LaneSums sq;
     for (int64_t n = 0; n < N; ++n) {
       const T* p = x + (n * C + c) * S;
-      add_lanes(sq, S, [p, mu](int64_t i) {
+      for_lanes(S, [&](int l, int64_t i) {
         const double d = double(p[i]) - mu;
-        return d * d;
+        sq.lane[l] += d * d;
       });
     }
     const double q = sq.total();
@@ -120,8 +106,10 @@ void batchnorm_backward_reduce(const T* dy, const T* x, const T* mean, const T* 
     for (int64_t n = 0; n < N; ++n) {
       const T* g = dy + (n * C + c) * S;
       const T* p = x + (n * C + c) * S;
-      add_lanes2(sd, sdx, S, [g](int64_t i) { return double(g[i]); },
-                 [g, p, mu](int64_t i) { return double(g[i]) * (double(p[i]) - mu); });
+      for_lanes(S, [&](int l, int64_t i) {
+        sd.lane[l] += double(g[i]);
+        sdx.lane[l] += double(g[i]) * (double(p[i]) - mu);
+      });
     }
     sum_dy[c] = T(sd.total());
     // invstd is applied once per channel instead of once per element.
