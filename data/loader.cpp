@@ -41,11 +41,18 @@ Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderConfig cfg, int
   CSGIS_CHECK(cfg_.mix_fraction == 0 || cfg_.mix_source, "Loader: mix_fraction ", cfg_.mix_fraction,
               " without a mix source");
   CSGIS_CHECK(start_batch >= 0, "Loader: start batch ", start_batch, " is negative");
-  const int64_t n = source_->size();
+  CSGIS_CHECK(cfg_.shard_count > 0 && cfg_.shard_rank >= 0 && cfg_.shard_rank < cfg_.shard_count,
+              "Loader: shard ", cfg_.shard_rank, " of ", cfg_.shard_count, " does not exist");
+  const int64_t n = source_->size(), global_batch = int64_t(cfg_.batch_size) * cfg_.shard_count;
   if (n >= 0) {
-    batches_per_epoch_ = n / cfg_.batch_size;
-    CSGIS_CHECK(batches_per_epoch_ > 0, "Loader: the source has ", n, " samples, fewer than one batch of ",
-                cfg_.batch_size);
+    batches_per_epoch_ = n / global_batch;
+    if (cfg_.shard_count == 1)
+      CSGIS_CHECK(batches_per_epoch_ > 0, "Loader: the source has ", n, " samples, fewer than one batch of ",
+                  cfg_.batch_size);
+    else
+      CSGIS_CHECK(batches_per_epoch_ > 0, "Loader: the source has ", n, " samples, fewer than one global batch of ",
+                  global_batch, " (", cfg_.shard_count, " ranks x batch ", cfg_.batch_size,
+                  "): use fewer ranks or a smaller data.batch");
   }
   consumer_ = next_claim_ = start_batch;
   for (int i = 0; i < cfg_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
@@ -60,14 +67,21 @@ Loader::~Loader() {
   for (auto& t : workers_) t.join();
 }
 
+int64_t Loader::slot(int64_t batch, int j) const {
+  const int64_t B = cfg_.batch_size;
+  return (batch * cfg_.shard_count + cfg_.shard_rank) * B + j;
+}
+
 std::vector<int64_t> Loader::batch_samples(int64_t batch) const {
   const int64_t B = cfg_.batch_size;
   std::vector<int64_t> out(static_cast<size_t>(B));
   if (batches_per_epoch_ < 0) {
-    for (int64_t j = 0; j < B; ++j) out[size_t(j)] = batch * B + j;
+    for (int64_t j = 0; j < B; ++j) out[size_t(j)] = slot(batch, int(j));
     return out;
   }
-  const int64_t epoch = batch / batches_per_epoch_, first = (batch % batches_per_epoch_) * B;
+  // The shard's place in its epoch's global batch.
+  const int64_t epoch = batch / batches_per_epoch_,
+                first = ((batch % batches_per_epoch_) * cfg_.shard_count + cfg_.shard_rank) * B;
   if (!cfg_.shuffle) {
     for (int64_t j = 0; j < B; ++j) out[size_t(j)] = first + j;
     return out;
@@ -91,7 +105,7 @@ bool Loader::from_mix_source(int64_t batch, int j) const {
   CSGIS_CHECK(j >= 0 && j < cfg_.batch_size, "Loader::from_mix_source: slot ", j, " of a batch of ",
               cfg_.batch_size);
   if (cfg_.mix_fraction <= 0) return false;  // no draw: batches stay exactly as without mixing
-  Generator g(mix(cfg_.seed ^ kMixTag, uint64_t(batch * cfg_.batch_size + j)));
+  Generator g(mix(cfg_.seed ^ kMixTag, uint64_t(slot(batch, j))));
   return g.uniform() < cfg_.mix_fraction;
 }
 
@@ -107,9 +121,9 @@ Loader::Raw Loader::build(int64_t batch) const {
     r.seg.resize(B * plane);
     const std::vector<int64_t> indices = batch_samples(batch);
     for (int j = 0; j < B; ++j) {
-      const int64_t slot = batch * B + j;
-      const Sample raw = from_mix_source(batch, j) ? cfg_.mix_source->get(slot) : source_->get(indices[size_t(j)]);
-      Generator g(mix(cfg_.seed ^ kAugmentTag, uint64_t(slot)));
+      const int64_t global_slot = slot(batch, j);
+      const Sample raw = from_mix_source(batch, j) ? cfg_.mix_source->get(global_slot) : source_->get(indices[size_t(j)]);
+      Generator g(mix(cfg_.seed ^ kAugmentTag, uint64_t(global_slot)));
       const Sample s = augment(raw, cfg_.augment, g);
       put_chw(s.input, &r.input[j * 3 * plane]);
       put_chw(s.gt, &r.gt[j * 3 * plane]);

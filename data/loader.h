@@ -8,6 +8,11 @@
 //   augmentation draws from Generator(mix(seed, s));
 //   with a mix source and mix_fraction p > 0, slot s instead takes mix_source->get(s) when
 //     Generator(mix(seed ^ mix tag, s)).uniform() < p (the source sample it displaces is skipped).
+// Shards (data-parallel ranks): with shard_count K, a global batch b holds K * batch_size slots and
+//   shard r reads slots b * K * batch_size + r * batch_size + j (j < batch_size) under the rules
+//   above (an epoch has N / (K * batch_size) global batches). So the K shards of an epoch are
+//   disjoint and cover it, and K shards of batch B read exactly the samples, augmentations included,
+//   of one loader with batch K * B.
 // So the thread count changes nothing, and a trainer resuming at batch k (seek(k) or start_batch)
 // gets exactly the batches an uninterrupted run would have.
 // Procedural training: generate samples larger than the patch (ProceduralConfig::size >=
@@ -51,6 +56,8 @@ struct LoaderConfig {
   // infinite or at least as long as the slots drawn from it.
   std::shared_ptr<const SampleSource> mix_source;
   double mix_fraction = 0.0;
+  // This loader's shard of every global batch (data-parallel training: rank, world size).
+  int shard_rank = 0, shard_count = 1;
 };
 
 class Loader {
@@ -66,6 +73,8 @@ class Loader {
   // Restart at batch b: prefetched batches are dropped, workers continue from b.
   void seek(int64_t batch);
   int64_t batches_per_epoch() const { return batches_per_epoch_; }  // -1: infinite source
+  // The global slot of slot j of batch b (the rule above).
+  int64_t slot(int64_t batch, int j) const;
   // Which source sample fills slot j of batch b (the rule above; ignores the mix source).
   int64_t sample_index(int64_t batch, int j) const;
   // Whether slot j of batch b comes from the mix source.

@@ -1,16 +1,20 @@
 // `csgis bench <kernel>`: times one layer (or one classical smoother) on the chosen device and prints
 // one JSON line, so that scripts (and docs/perf.md) can compare it with a peer measured in the same run.
 #include <omp.h>
+#include <unistd.h>
 
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "data/procedural.h"
@@ -29,6 +33,8 @@
 #include "tools/cli_flags.h"
 #include "registry/op_registry.h"
 #include "tools/lib/tiled_inference.h"
+#include "tools/lib/data_parallel.h"
+#include "tools/lib/distributed.h"
 #include "tools/lib/trainer.h"
 #include "tools/commands.h"
 
@@ -114,6 +120,8 @@ struct TrainStepOptions {
   int64_t batch = 2, size = 64;
   int dim = 64, feature_blocks = 12, smooth_blocks = 3, enhance_blocks = 6;
   int warmup = 2, repeats = 5, threads = 0;
+  int ranks = 0;           // > 1 and no launcher: run again under mpirun -np ranks
+  double bucket_mb = 25;   // gradient all-reduce buckets (data parallel)
   std::string device = "cpu", isa;
   bool dtv = false, profile = false, winograd = false;
   std::string config;  // a train config: model and loss switches from it (--dim ... and --dtv excluded)
@@ -152,8 +160,35 @@ nlohmann::json report_profile(const OpProfile& prof, const std::vector<double>& 
 
 // One optimisation step of JESS as the trainer runs it: forward, the reconstruction (L1 + 4-scale
 // SSIM on S0 and S1) and edge losses (DTV optional), backward, Adam.
+// `bench train-step --ranks N` without a launcher: this same command again, under mpirun -np N.
+[[noreturn]] void rerun_under_mpirun(int ranks) {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string a; std::getline(in, a, '\0');) args.push_back(a);
+  std::vector<std::string> cmd{"mpirun", "--oversubscribe", "-np", std::to_string(ranks)};
+  if (geteuid() == 0) cmd.push_back("--allow-run-as-root");
+  std::error_code ec;
+  cmd.push_back(std::filesystem::read_symlink("/proc/self/exe", ec).string());
+  for (size_t i = 1; i < args.size(); ++i) cmd.push_back(args[i]);
+  std::vector<char*> argv;
+  for (std::string& a : cmd) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execvp("mpirun", argv.data());
+  CSGIS_FAIL("bench train-step --ranks ", ranks, ": cannot run mpirun (", std::strerror(errno),
+             "); install Open MPI (openmpi-bin) or start the bench under your launcher");
+}
+
 int run_train_step_bench(const TrainStepOptions& o) {
-  flags::apply_threads(o.threads);
+  if (o.ranks > 1 && dist::mpi_launcher().empty()) rerun_under_mpirun(o.ranks);
+  // Data parallel under a launcher: each rank steps on its own batch, gradients averaged in buckets.
+  const std::unique_ptr<dist::Communicator> comm = dist::open_communicator();
+  CSGIS_CHECK(o.ranks <= 1 || o.ranks == comm->size(), "bench train-step --ranks ", o.ranks, " under a launcher of ",
+              comm->size(), " ranks");
+  int threads = o.threads;
+  if (comm->size() > 1 && threads == 0 && !std::getenv("OMP_NUM_THREADS"))
+    threads = std::max(1, int(std::thread::hardware_concurrency()) / comm->local_size());
+  flags::apply_threads(threads);
   const char* isa = flags::apply_isa(o.isa);
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
@@ -202,7 +237,9 @@ int run_train_step_bench(const TrainStepOptions& o) {
   model.to(dev);
   model.train();
   optim::Adam opt(model.parameters(), 1e-3);
-  Generator gen(3);
+  dist::broadcast_from_rank0(*comm, model.parameters(), "the start broadcast of the model");
+  dist::GradientAverager averager(model.parameters(), *comm, size_t(o.bucket_mb * 1024 * 1024));
+  Generator gen(3 + uint64_t(comm->rank()));  // each rank its own batch
   Tensor input = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
   Tensor gt = Tensor::rand({o.batch, 3, o.size, o.size}, 0, 1, &gen, DType::F32, dev);
   Tensor edge = Tensor::from_vector([&] {
@@ -233,7 +270,9 @@ int run_train_step_bench(const TrainStepOptions& o) {
     if (phi) semantic_inputs(*phi, label_free, out.S1, gt, labels, in);
     losses::LossTerms t = losses::total_loss(lc, in);
     opt.zero_grad();
+    averager.begin_step(i);
     t.total.backward();
+    averager.finish();
     const double t_opt = now_ms();
     opt.step();
     ctx.synchronize();
@@ -243,9 +282,13 @@ int run_train_step_bench(const TrainStepOptions& o) {
   ctx.profile = nullptr;
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
+  if (comm->rank() != 0) return 0;  // rank 0 reports for the job
+  const double step_ms = median(times);
   nlohmann::json j = {{"op", "train-step"},
                       {"device", dev.str()},
+                      {"ranks", comm->size()},
                       {"batch", o.batch},
+                      {"global_batch", o.batch * comm->size()},
                       {"size", o.size},
                       {"model", nlohmann::json::parse(mc.to_json())},
                       {"parameters", models::count_parameters(model)},
@@ -256,7 +299,8 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"winograd", o.winograd},
                       {"cpu_isa", isa},
                       {"repeats", o.repeats},
-                      {"step_ms", median(times)},
+                      {"step_ms", step_ms},
+                      {"samples_per_s", double(o.batch * comm->size()) / (step_ms / 1000.0)},
                       {"min_step_ms", *std::min_element(times.begin(), times.end())},
                       {"peak_rss_mb", double(ru.ru_maxrss) / 1024.0}};
   if (dev.is_cuda()) j["peak_device_mb"] = double(ctx.cuda_allocator().stats().peak_allocated_bytes) / (1 << 20);
@@ -560,6 +604,13 @@ Runner add_bench_command(CLI::App& app) {
       ->check(CLI::ExistingFile)
       ->excludes(dim)->excludes(fb)->excludes(sbk)->excludes(eb)->excludes(dtv);
   ts->add_flag("--winograd", t->winograd, kWinogradHelp);
+  ts->add_option("--ranks", t->ranks,
+                 "data-parallel ranks: runs itself under mpirun -np N (or start it under your launcher); --batch is "
+                 "per rank, the JSON gives the global batch and samples per second")
+      ->check(CLI::Range(1, 1024));
+  ts->add_option("--bucket-mb", t->bucket_mb, "gradient all-reduce bucket size with several ranks")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   ts->add_flag("--profile", t->profile,
                "time every op family's forward and backward (a table on stderr, \"profile\" in the JSON line); "
                "an op's forward time runs from the end of the previous recorded op, see engine/profiler.h");

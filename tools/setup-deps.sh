@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libopenblas-dev libomp-dev libhdf5-dev
+  libopenmpi-dev openmpi-bin
   nlohmann-json3-dev libstb-dev libcli11-dev libeigen3-dev libpng-dev libjpeg-dev
   gimp-data
   catch2 libbenchmark-dev

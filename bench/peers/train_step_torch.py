@@ -117,6 +117,13 @@ IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 
+def base_loss(model, x, gt, e, window):
+    """Forward and the step's base loss: 0.001 edge BCE + reconstruction of S0 and S1."""
+    edge, s0, r = model(x)
+    s1 = s0 + r
+    return 0.001 * edge_bce(edge, e) + recon(s0, gt, window) + recon(s1, gt, window), s0, s1
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -146,9 +153,7 @@ def main():
     times = []
     for i in range(a.warmup + a.repeats):
         t0 = time.perf_counter()
-        edge, s0, r = model(x)
-        s1 = s0 + r
-        loss = 0.001 * edge_bce(edge, e) + recon(s0, gt, window) + recon(s1, gt, window)
+        loss, s0, s1 = base_loss(model, x, gt, e, window)
         if a.full:
             loss = loss + dtv(s0, gt, e) + dtv(s1, gt, e)
             loss = loss + torch.clamp(gray_l1(s1, gt) - gray_l1(s1, negative) + 0.3, min=0)

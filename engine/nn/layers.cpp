@@ -88,6 +88,8 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
     Tensor(num_batches_tracked).copy_(host);
   }
   const double factor = is_training() && cumulative_average ? 1.0 / double(tracked_) : momentum;
+  if (is_training() && sync_gather)
+    return sync_batch_norm2d(x, weight, bias, running_mean, running_var, sync_gather, factor, eps);
   return batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), factor, eps);
 }
 

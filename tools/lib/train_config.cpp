@@ -175,6 +175,12 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("init", c.seg_init);
     f.refuse_unknown();
   }
+  if (const auto* d = top.object("distributed")) {
+    Fields f(*d, where, "distributed");
+    f.get("sync_batchnorm", c.sync_batchnorm);
+    f.get("bucket_mb", c.bucket_mb);
+    f.refuse_unknown();
+  }
   top.get("task", c.task);
   top.get("steps", c.steps);
   top.get("device", c.device);
@@ -198,6 +204,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
               "must be >= data.patch and <= 8192");
   check_range(c.batch >= 1 && c.batch <= 4096, where, "data.batch", "must be in [1, 4096]");
   check_range(c.workers >= 0 && c.workers <= 256, where, "data.workers", "must be in [0, 256]");
+  check_range(c.bucket_mb > 0 && c.bucket_mb <= 4096, where, "distributed.bucket_mb", "must be in (0, 4096]");
   check_range(c.val_count >= 1 && c.val_count <= 100000, where, "data.val_count", "must be in [1, 100000]");
   check_range(c.val_size >= 16 && c.val_size <= 4096, where, "data.val_size", "must be in [16, 4096]");
   check_range(c.threads >= 0 && c.threads <= 1024, where, "threads",
@@ -306,6 +313,7 @@ nlohmann::json TrainConfig::to_json() const {
                     {"seg_weights", seg_weights}, {"seg_output_stride", seg_output_stride},
                     {"seg_label_free", seg_label_free}}},
           {"segmenter", {{"num_classes", seg_num_classes}, {"output_stride", seg_stride}, {"init", seg_init}}},
+          {"distributed", {{"sync_batchnorm", sync_batchnorm}, {"bucket_mb", bucket_mb}}},
           {"task", task},
           {"steps", steps}, {"device", device}, {"seed", seed}, {"log_interval", log_interval},
           {"val_interval", val_interval}, {"checkpoint_interval", checkpoint_interval}, {"threads", threads},

@@ -88,6 +88,11 @@ struct TrainConfig {
   int64_t seg_stride = 16;      // output stride, 8 or 16
   std::string seg_init;
 
+  // "distributed" (data-parallel training under mpirun, docs/distributed.md): BatchNorm with the
+  // statistics of the global batch, and the size of the gradient all-reduce buckets.
+  bool sync_batchnorm = false;
+  double bucket_mb = 25;  // as PyTorch DDP's bucket_cap_mb
+
   // top level
   std::string task = "smooth";  // "smooth": the JESS smoother (eq. 11); "segment": DeepLabv3+ alone
   int64_t steps = 1000;

@@ -22,6 +22,7 @@
 #include "losses/total.h"
 #include "models/jess.h"
 #include "models/vgg16.h"
+#include "tools/lib/data_parallel.h"
 #include "tools/lib/plot.h"
 #include "tools/lib/progress.h"
 #include "tools/lib/seg_metrics.h"
@@ -212,8 +213,13 @@ void semantic_inputs(models::DeepLabV3Plus& phi, bool label_free, const Tensor& 
 
 TrainResult train(const TrainOptions& o) {
   const TrainConfig& c = o.config;
+  std::unique_ptr<dist::Communicator> single;
+  if (!o.comm) single = dist::local_communicator();
+  dist::Communicator& comm = o.comm ? *o.comm : *single;
+  const bool lead = comm.rank() == 0;  // the rank that writes the run folder
+  dist::StartGate gate(comm);
   const Device dev = Device::parse(c.device);
-  refuse_overwriting_a_run(o.out_dir, !o.resume.empty(), o.force);
+  if (lead) refuse_overwriting_a_run(o.out_dir, !o.resume.empty(), o.force);
   const std::string ckpt_path = o.out_dir + "/checkpoint.safetensors",
                     best_path = o.out_dir + "/best.safetensors", log_path = o.out_dir + "/metrics.jsonl",
                     curve_path = o.out_dir + "/curve.png";
@@ -243,6 +249,8 @@ TrainResult train(const TrainOptions& o) {
   const std::shared_ptr<models::DeepLabV3Plus> phi = c.semantic ? semantic_segmenter(c, dev) : nullptr;
 
   data::LoaderConfig lc = loader_config(c);
+  lc.shard_rank = comm.rank();  // each rank its disjoint share of every global batch
+  lc.shard_count = comm.size();
   TrainSources sources(c);
   const std::shared_ptr<const data::SampleSource> train_source =
       sources.make(c.source, data::Split::Train, c.sample_size, -1);
@@ -267,26 +275,50 @@ TrainResult train(const TrainOptions& o) {
 
   // Every check has passed (config, weights, checkpoint, data, validation set): only now is the
   // run folder touched, so a failed start leaves an old run as it was.
-  History history = open_run_folder(o.out_dir, !o.resume.empty(), o.force, c, start);
+  // With several ranks all must have passed these checks too, and agree on the config.
+  gate.pass(c.to_json().dump() + "|" + o.resume + "|" + o.out_dir);
+  History history = lead ? open_run_folder(o.out_dir, !o.resume.empty(), o.force, c, start) : History();
+
+  // Data parallel: every rank starts from rank 0's weights and statistics, gradients are averaged.
+  dist::broadcast_from_rank0(comm, [&] {
+    std::vector<Tensor> state;
+    for (auto& [name, t] : model.state_dict()) state.push_back(t);
+    return state;
+  }(), "the start broadcast of the model");
+  dist::sync_batchnorm(model, comm, c.sync_batchnorm);
+  dist::GradientAverager averager(model.parameters(), comm, size_t(c.bucket_mb * 1024 * 1024));
+  if (comm.size() > 1 && lead)
+    std::printf("train: %d ranks (%s), per-rank batch %d, global batch %d; %zu gradient bucket(s) of <= %g MB; "
+                "BatchNorm statistics %s\n",
+                comm.size(), comm.backend().c_str(), c.batch, c.batch * comm.size(), averager.buckets().size(),
+                c.bucket_mb, c.sync_batchnorm ? "over the global batch (sync_batchnorm)" : "per rank");
+  std::fflush(stdout);
 
   const losses::TotalLoss loss_fn{total_loss_config(c)};
 
   TrainResult result;
   result.first_step = start;
   result.best_val_ssim = restored.best;
-  std::ofstream log(log_path, std::ios::app);
+  std::ofstream log;
+  if (lead) log.open(log_path, std::ios::app);
   Progress progress("train", c.steps, "step", start);
   const auto t0 = std::chrono::steady_clock::now();
   double window_loss = 0;
   int64_t window_count = 0;
 
   // Precise BN over a loader of its own (seeded by the step), so the training stream is untouched.
+  // Every rank recalibrates on the same (unsharded) batches with its own statistics: the same result
+  // everywhere, without collectives.
   auto recalibrate_bn = [&](int64_t step) {
     data::LoaderConfig rc = lc;
     rc.seed = mix_seed(c.seed ^ 0x626e63616c6962ULL, uint64_t(step));
+    rc.shard_rank = 0;
+    rc.shard_count = 1;
     data::Loader calibration(train_source, rc);
+    dist::sync_batchnorm(model, comm, false);
     nn::recalibrate_batchnorm(model, c.bn_recalibration_batches,
                               [&] { model.forward_all(calibration.next().input.to(dev)); });
+    dist::sync_batchnorm(model, comm, c.sync_batchnorm);
   };
   // BatchNorm trains normally up to step freeze_after, frozen after it (-1: never).
   const int64_t freeze_after = c.bn_freeze_from_start ? 0 : c.bn_freeze_step > 0 ? c.bn_freeze_step : -1;
@@ -317,7 +349,9 @@ TrainResult train(const TrainOptions& o) {
     if (phi) semantic_inputs(*phi, c.seg_label_free, out.S1, in.s_gt, b.seg, in);
     losses::LossTerms terms = loss_fn(in);
     opt.zero_grad();
+    averager.begin_step(step);
     terms.total.backward();
+    averager.finish();  // every rank's .grad: the mean over the ranks
     opt.step();
     schedule.step();
 
@@ -331,9 +365,10 @@ TrainResult train(const TrainOptions& o) {
     if (step % c.log_interval == 0 || step == c.steps) {
       nlohmann::json j = {{"step", step}, {"lr", opt.lr()},
                           {"time_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}};
-      for (auto& [name, v] : terms.values()) j[name == "total" ? "loss" : name] = v;
-      j["loss_avg"] = window_loss / double(window_count);
-      log << j.dump() << "\n" << std::flush;
+      dist::Terms logged = terms.values();
+      logged.emplace_back("loss_avg", window_loss / double(window_count));
+      for (auto& [name, v] : dist::mean_over_ranks(comm, logged)) j[name == "total" ? "loss" : name] = v;
+      if (lead) log << j.dump() << "\n" << std::flush;
       history["loss"].emplace_back(double(step), loss);
       window_loss = 0;
       window_count = 0;
@@ -352,27 +387,28 @@ TrainResult train(const TrainOptions& o) {
       if (bn_frozen(step)) nn::freeze_batchnorm(model);  // validate() put the model back in training mode
       nlohmann::json j = {{"step", step}, {"val_psnr", v.psnr}, {"val_ssim", v.ssim},
                           {"input_psnr", v.input_psnr}, {"input_ssim", v.input_ssim}};
-      log << j.dump() << "\n" << std::flush;
+      if (lead) log << j.dump() << "\n" << std::flush;
       history["val_psnr"].emplace_back(double(step), v.psnr);
       history["input_psnr"].emplace_back(double(step), v.input_psnr);
       if (v.ssim > result.best_val_ssim) {
         result.best_val_ssim = v.ssim;
-        save_jess(best_path, model, {{"step", std::to_string(step)}, {"val_psnr", std::to_string(v.psnr)},
+        if (lead)
+          save_jess(best_path, model, {{"step", std::to_string(step)}, {"val_psnr", std::to_string(v.psnr)},
                                      {"val_ssim", std::to_string(v.ssim)}});
       }
       result.final_val = v;
-      write_curve(curve_path, history);
+      if (lead) write_curve(curve_path, history);
       if (recalibrate) nn::restore_batchnorm(model, training_stats);
     }
-    if (step % c.checkpoint_interval == 0 || step == c.steps)
+    if (lead && (step % c.checkpoint_interval == 0 || step == c.steps))
       save_checkpoint(ckpt_path, c, model, opt, step, result.best_val_ssim);
-    if (o.show_progress) {
+    if (o.show_progress && lead) {
       char status[96];
       std::snprintf(status, sizeof status, "loss %.4f  val PSNR %.2f", loss, result.final_val.psnr);
       progress.update(step, status);
     }
   }
-  if (o.show_progress) progress.finish();
+  if (o.show_progress && lead) progress.finish();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

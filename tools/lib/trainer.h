@@ -17,6 +17,7 @@
 #include "losses/total.h"
 #include "models/deeplabv3plus.h"
 #include "models/vgg16.h"
+#include "tools/lib/distributed.h"
 #include "tools/lib/train_config.h"
 
 namespace csgis::tools {
@@ -27,6 +28,10 @@ struct TrainOptions {
   std::string resume;       // checkpoint to continue from (empty: start fresh)
   bool force = false;       // a fresh run may replace a run already in out_dir
   bool show_progress = true;
+  // Data-parallel training (docs/distributed.md): this process's rank among the others; null = one
+  // process. Rank 0 alone writes the run folder and shows progress; every rank reads the data, the
+  // resume checkpoint and the weights the config names.
+  dist::Communicator* comm = nullptr;
 };
 
 struct ValidationResult {

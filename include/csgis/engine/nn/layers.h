@@ -8,6 +8,7 @@
 
 #include "engine/context.h"
 #include "engine/nn/module.h"
+#include "engine/ops/batchnorm.h"
 #include "engine/ops/conv2d.h"
 
 #pragma GCC visibility push(default)  // the public API: exported from a shared libcsgis
@@ -54,6 +55,9 @@ class BatchNorm2d : public Module {
   // Set by fold_into_conv: the affine map of eval mode now lives in the preceding convolution's
   // weight and bias, so forward returns its input (eval mode only; training it is an error).
   bool folded = false;
+  // Set by a data-parallel trainer (sync_batchnorm): training forwards normalise with the statistics
+  // of every rank's batch (sync_batch_norm2d, engine/ops/batchnorm.h). Empty: this process's batch.
+  BatchNormAllGather sync_gather;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  protected:
