@@ -179,10 +179,22 @@ nlohmann::json report_profile(const OpProfile& prof, const std::vector<double>& 
              "); install Open MPI (openmpi-bin) or start the bench under your launcher");
 }
 
+int train_step_bench(const TrainStepOptions& o, dist::Communicator* comm);
+
 int run_train_step_bench(const TrainStepOptions& o) {
   if (o.ranks > 1 && dist::mpi_launcher().empty()) rerun_under_mpirun(o.ranks);
   // Data parallel under a launcher: each rank steps on its own batch, gradients averaged in buckets.
   const std::unique_ptr<dist::Communicator> comm = dist::open_communicator();
+  if (comm->size() == 1) return train_step_bench(o, comm.get());
+  try {
+    return train_step_bench(o, comm.get());
+  } catch (const std::exception& e) {  // the other ranks wait in a collective: end them all
+    std::fprintf(stderr, "csgis: error: rank %d of %d: %s\n", comm->rank(), comm->size(), e.what());
+    comm->abort(1);
+  }
+}
+
+int train_step_bench(const TrainStepOptions& o, dist::Communicator* comm) {
   CSGIS_CHECK(o.ranks <= 1 || o.ranks == comm->size(), "bench train-step --ranks ", o.ranks, " under a launcher of ",
               comm->size(), " ranks");
   int threads = o.threads;
@@ -190,7 +202,9 @@ int run_train_step_bench(const TrainStepOptions& o) {
     threads = std::max(1, int(std::thread::hardware_concurrency()) / comm->local_size());
   flags::apply_threads(threads);
   const char* isa = flags::apply_isa(o.isa);
-  const Device dev = Device::parse(o.device);
+  // A CUDA rank takes the device of its local rank.
+  const Device dev = Device::parse(o.device == "cuda" && comm->size() > 1 ? "cuda:" + std::to_string(comm->local_rank())
+                                                                          : o.device);
   Context& ctx = current_context();
   ctx.cpu_conv_winograd = o.winograd;
   models::JessConfig mc;
@@ -304,6 +318,10 @@ int run_train_step_bench(const TrainStepOptions& o) {
                       {"min_step_ms", *std::min_element(times.begin(), times.end())},
                       {"peak_rss_mb", double(ru.ru_maxrss) / 1024.0}};
   if (dev.is_cuda()) j["peak_device_mb"] = double(ctx.cuda_allocator().stats().peak_allocated_bytes) / (1 << 20);
+  if (comm->size() > 1) {  // how far the gradient exchange overlapped backward in the last step
+    j["gradient_buckets"] = averager.buckets().size();
+    j["buckets_started_during_backward"] = averager.started_during_backward();
+  }
   if (phi) j["segmenter"] = phi_origin;
   if (o.profile) j["profile"] = report_profile(prof, times);
   std::printf("%s\n", j.dump().c_str());

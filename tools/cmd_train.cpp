@@ -81,30 +81,31 @@ int run_train(const TrainFlags& flags, CLI::App* cmd, dist::Communicator& comm) 
   const TrainFlags* f = &flags;
   TrainOptions o;
   o.comm = &comm;
+  // Until train() holds its start gate, a failure here must still be said to the other ranks.
   try {
     o.config = TrainConfig::load(f->config);
+    if (f->steps > 0) o.config.steps = f->steps;
+    if (!f->device.empty()) o.config.device = f->device;
+    if (f->threads >= 0) o.config.threads = f->threads;
+    o.out_dir = f->out.empty() ? "runs/" + std::filesystem::path(f->config).stem().string() : f->out;
+    o.resume = f->resume;
+    o.show_progress = !f->quiet;
+    o.force = f->force;
+    if (comm.size() > 1) {
+      // Ranks on one machine share its cores (unless OMP_NUM_THREADS or threads says otherwise), and
+      // a CUDA rank takes the device of its local rank.
+      if (o.config.threads == 0 && !std::getenv("OMP_NUM_THREADS"))
+        o.config.threads = std::max(1, int(std::thread::hardware_concurrency()) / comm.local_size());
+      if (o.config.device == "cuda") o.config.device = "cuda:" + std::to_string(comm.local_rank());
+      CSGIS_CHECK(o.config.task != "segment", "config '", f->config, "': task \"segment\" trains on one process; "
+                  "run it without mpirun/srun");
+      o.show_progress = o.show_progress && comm.rank() == 0;
+    }
+    flags::apply_threads(o.config.threads);  // the host program owns the thread count, not the trainer
   } catch (...) {
     dist::start_check(comm, /*failed=*/true, "");  // the other ranks wait for this rank's word
     throw;
   }
-  if (f->steps > 0) o.config.steps = f->steps;
-  if (!f->device.empty()) o.config.device = f->device;
-  if (f->threads >= 0) o.config.threads = f->threads;
-  o.out_dir = f->out.empty() ? "runs/" + std::filesystem::path(f->config).stem().string() : f->out;
-  o.resume = f->resume;
-  o.show_progress = !f->quiet;
-  o.force = f->force;
-  if (comm.size() > 1) {
-    // Ranks on one machine share its cores (unless OMP_NUM_THREADS or threads says otherwise), and
-    // a CUDA rank takes the device of its local rank.
-    if (o.config.threads == 0 && !std::getenv("OMP_NUM_THREADS"))
-      o.config.threads = std::max(1, int(std::thread::hardware_concurrency()) / comm.local_size());
-    if (o.config.device == "cuda") o.config.device = "cuda:" + std::to_string(comm.local_rank());
-    CSGIS_CHECK(o.config.task != "segment", "config '", f->config, "': task \"segment\" trains on one process; "
-                "run it without mpirun/srun");
-    o.show_progress = o.show_progress && comm.rank() == 0;
-  }
-  flags::apply_threads(o.config.threads);  // the host program owns the thread count, not the trainer
   if (o.config.task == "segment") {
     const SegTrainResult r = train_segmenter(o);
     std::printf("trained steps %lld..%lld in %.1f s; validation mean IoU %.4f, pixel accuracy %.4f (best mIoU %.4f)\n",

@@ -68,6 +68,41 @@ class TwoRankGather {
   uint64_t round_ = 0;
 };
 
+// A communicator of two threads standing for two ranks: each collective blocks until both threads
+// are in it (TwoRankGather), so a test can run the real hooks and buckets without MPI.
+class ThreadCommunicator final : public dist::Communicator {
+ public:
+  ThreadCommunicator(TwoRankGather& meet, int rank) : meet_(meet), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return 2; }
+  int local_rank() const override { return rank_; }
+  int local_size() const override { return 2; }
+  std::string backend() const override { return "threads"; }
+  int64_t start_allreduce_sum(float* data, int64_t n, const std::string&) override {
+    const std::vector<double> all = meet_.gather(rank_, std::vector<double>(data, data + n));
+    for (int64_t i = 0; i < n; ++i) data[i] = float(all[size_t(i)] + all[size_t(n + i)]);
+    ++started_;
+    return 0;
+  }
+  void progress() override {}
+  void wait(int64_t) override {}
+  std::vector<double> allgather(const std::vector<double>& local, const std::string&) override {
+    return meet_.gather(rank_, local);
+  }
+  void broadcast(void* data, size_t bytes, int root, const std::string&) override {
+    std::vector<double> mine(bytes);
+    for (size_t i = 0; i < bytes; ++i) mine[i] = static_cast<unsigned char*>(data)[i];
+    const std::vector<double> all = meet_.gather(rank_, mine);
+    for (size_t i = 0; i < bytes; ++i) static_cast<unsigned char*>(data)[i] = (unsigned char)all[size_t(root) * bytes + i];
+  }
+  [[noreturn]] void abort(int) override { std::abort(); }
+  int started_ = 0;
+
+ private:
+  TwoRankGather& meet_;
+  int rank_;
+};
+
 double max_abs_diff(const Tensor& a, const Tensor& b) {
   const std::vector<double> x = a.to(DType::F64).to_vector<double>(), y = b.to(DType::F64).to_vector<double>();
   REQUIRE(x.size() == y.size());
@@ -203,8 +238,7 @@ TEST_CASE("gradient buckets: last parameter first, at most the cap, a large para
   CHECK(params[2].grad().to_vector<float>()[7] == 3.0f);
   CHECK(dist::start_check(*comm, false, "x").empty());
   CHECK(dist::mpi_launcher().empty() == (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr &&
-                                         std::getenv("PMIX_RANK") == nullptr && std::getenv("PMI_SIZE") == nullptr &&
-                                         std::getenv("SLURM_PROCID") == nullptr));
+                                         std::getenv("PMIX_RANK") == nullptr && std::getenv("PMI_SIZE") == nullptr));
 }
 
 TEST_CASE("csgis train under a launcher without the MPI backend: one line that names what is missing", "[unit]") {
@@ -221,4 +255,51 @@ TEST_CASE("csgis train under a launcher without the MPI backend: one line that n
   CHECK_THAT(err, Catch::Contains("libcsgis_mpi.so is missing"));
   CHECK(test_cli::lines(err) == 1);
   CHECK(!std::filesystem::exists(dir / "run"));
+}
+
+TEST_CASE("gradient buckets on two ranks: the mean of both, started during backward, unused parameters left alone",
+          "[unit]") {
+  TwoRankGather meet;
+  Tensor grads[2][3];
+  int started[2] = {0, 0}, early[2] = {0, 0};
+  auto rank = [&](int r) {
+    Context ctx(0, nullptr, 1);
+    ContextGuard guard(ctx);
+    ThreadCommunicator comm(meet, r);
+    Generator g(40 + uint64_t(r));  // each rank its own parameters before the broadcast, its own data
+    std::vector<Tensor> params{Tensor::randn({4}, &g).set_requires_grad(true),  // never in the loss
+                               Tensor::randn({7}, &g).set_requires_grad(true),
+                               Tensor::randn({5, 3}, &g).set_requires_grad(true)};
+    dist::broadcast_from_rank0(comm, params, "start");
+    // 8 floats a bucket, last parameter first: [2] (15, alone), [1] (7), [0] (4).
+    dist::GradientAverager avg(params, comm, 8 * sizeof(float));
+    REQUIRE(avg.buckets() == std::vector<std::vector<size_t>>{{2}, {1}, {0}});
+    const Tensor x = Tensor::randn({7}, &g), y = Tensor::randn({5, 3}, &g);
+    const Tensor loss = sum(square(params[1] * x)) + sum(params[2] * y) * 0.5;
+    avg.begin_step(1);
+    loss.backward();
+    early[r] = avg.started_during_backward();
+    avg.finish();
+    started[r] = comm.started_;
+    for (int i = 0; i < 3; ++i) grads[r][i] = params[size_t(i)].grad();
+    // The expected mean, from this rank's own gradient and the other's data.
+    if (r == 0) {
+      Generator other(41);
+      Tensor::randn({7}, &other), Tensor::randn({5, 3}, &other), Tensor::randn({4}, &other);
+      const Tensor x1 = Tensor::randn({7}, &other), y1 = Tensor::randn({5, 3}, &other);
+      const Tensor want1 = (params[1].detach() * 2 * square(x) + params[1].detach() * 2 * square(x1)) * 0.5;
+      const Tensor want2 = (y * 0.5 + y1 * 0.5) * 0.5;
+      CHECK(max_abs_diff(grads[0][1], want1) < 1e-6);
+      CHECK(max_abs_diff(grads[0][2], want2) < 1e-6);
+    }
+  };
+  std::thread t0(rank, 0), t1(rank, 1);
+  t0.join();
+  t1.join();
+  for (int r = 0; r < 2; ++r) {
+    CHECK(started[r] == 3);  // every bucket, the unused parameter's too (its flag says "no gradient")
+    CHECK(early[r] == 2);    // the two buckets with gradients started before backward ended
+    CHECK(!grads[r][0].defined());
+    for (int i = 1; i < 3; ++i) CHECK(max_abs_diff(grads[r][i], grads[0][i]) == 0);
+  }
 }

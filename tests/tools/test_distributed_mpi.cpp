@@ -42,15 +42,19 @@ std::string write(const Scratch& dir, const std::string& name, const std::string
   return dir / name;
 }
 
-// `mpirun -np N csgis ARGS` (or MPMD `spec` as given), output captured; 1 thread a rank.
-Run mpirun(const Scratch& dir, const std::string& spec) {
-  REQUIRE(std::string(CSGIS_MPIEXEC) != "");  // ctest's mpi label exists only when CMake found mpirun
+// `mpirun -np N csgis ARGS` (or MPMD `spec` as given), output captured; 1 thread a rank. No
+// assertions inside: the fault tests run it on a thread of their own (Catch2's are not thread-safe).
+Run mpirun_unchecked(const Scratch& dir, const std::string& spec) {
   const std::string out = dir / "mpi_out.txt", err = dir / "mpi_err.txt";
   const std::string cmd = std::string("OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '") +
                           CSGIS_MPIEXEC + "' --oversubscribe " + spec + " >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
-  REQUIRE(status != -1);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test_cli::slurp(out), test_cli::slurp(err)};
+  return {status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, test_cli::slurp(out), test_cli::slurp(err)};
+}
+
+Run mpirun(const Scratch& dir, const std::string& spec) {
+  REQUIRE(std::string(CSGIS_MPIEXEC) != "");  // ctest's mpi label exists only when CMake found mpirun
+  return mpirun_unchecked(dir, spec);
 }
 
 std::string driver() { return std::string("'") + CSGIS_DRIVER + "'"; }
@@ -99,6 +103,19 @@ int find_rank_pid(const std::string& marker, int rank) {
   return -1;
 }
 
+// A job on its own thread: if the test stops early (a failed REQUIRE), its processes are killed and
+// the thread joined, so the test binary neither hangs nor terminates on a joinable thread.
+struct JobGuard {
+  std::thread& job;
+  std::string marker;  // a string of the job's command lines (its run folder)
+  ~JobGuard() {
+    if (!job.joinable()) return;
+    const std::string kill = "pkill -KILL -f '" + marker + "' >/dev/null 2>&1";
+    if (std::system(kill.c_str()) == -1) std::abort();
+    job.join();
+  }
+};
+
 bool wait_for(const std::function<bool()>& cond, double seconds) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (std::chrono::steady_clock::now() < end) {
@@ -139,13 +156,14 @@ TEST_CASE("mpirun -np 2, batch B, sync_batchnorm: the parameters of one rank wit
 
 TEST_CASE("mpirun: a killed rank ends the job, the checkpoint is intact, and 1 rank resumes it", "[mpi]") {
   Scratch dir;
+  REQUIRE(std::string(CSGIS_MPIEXEC) != "");
   const std::string cfg = write(dir, "long.json", tiny_config(2, false, 100000));
   const std::string out = dir / "killed";
+  Run result;
   std::thread job([&] {
-    const Run r = mpirun(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out + "' --quiet");
-    CHECK(r.rc != 0);
-    CHECK_THAT(r.err, Catch::Contains("rank 1"));  // mpirun names the rank that died
+    result = mpirun_unchecked(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out + "' --quiet");
   });
+  JobGuard guard{job, out};
   REQUIRE(wait_for([&] { return std::filesystem::exists(out + "/checkpoint.safetensors"); }, 60));
   const int victim = find_rank_pid(out, 1);
   REQUIRE(victim > 0);
@@ -153,6 +171,8 @@ TEST_CASE("mpirun: a killed rank ends the job, the checkpoint is intact, and 1 r
   ::kill(victim, SIGKILL);
   job.join();
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60));
+  CHECK(result.rc != 0);
+  CHECK_THAT(result.err, Catch::Contains("rank 1"));  // mpirun names the rank that died
   // The checkpoint loads (it was written atomically) and a one-rank run continues from it.
   const SafetensorsFile ckpt = load_safetensors(out + "/checkpoint.safetensors");
   const int64_t step = std::stoll(ckpt.metadata.at("step"));
@@ -166,13 +186,15 @@ TEST_CASE("mpirun: a killed rank ends the job, the checkpoint is intact, and 1 r
 
 TEST_CASE("mpirun: a hung rank ends the job after --collective-timeout, naming rank and operation", "[mpi]") {
   Scratch dir;
+  REQUIRE(std::string(CSGIS_MPIEXEC) != "");
   const std::string cfg = write(dir, "long.json", tiny_config(2, false, 100000));
   const std::string out = dir / "hung";
   Run result;
   std::thread job([&] {
-    result = mpirun(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out +
-                             "' --quiet --collective-timeout 3");
+    result = mpirun_unchecked(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out +
+                                       "' --quiet --collective-timeout 3");
   });
+  JobGuard guard{job, out};
   REQUIRE(wait_for([&] { return std::filesystem::exists(out + "/checkpoint.safetensors"); }, 60));
   const int victim = find_rank_pid(out, 1);
   REQUIRE(victim > 0);
@@ -196,6 +218,17 @@ TEST_CASE("mpirun: ranks with different configs, or more ranks than the data has
   CHECK_THAT(r.err, Catch::Contains("rank 1 was started with another config or other flags than rank 0"));
   CHECK(!std::filesystem::exists(dir / "ab"));  // the run folder is not touched
   // Rank 0 alone says it, in one line (the rest is mpirun's own report).
+  CHECK(r.err.find("csgis: error:") == r.err.rfind("csgis: error:"));
+
+  // Per-rank thread counts are not part of the config the ranks must share.
+  r = mpirun(dir, "-np 1 " + driver() + " train --config '" + a + "' -o '" + (dir / "threads") + "' --quiet --threads 1 : -np 1 " +
+                      driver() + " train --config '" + a + "' -o '" + (dir / "threads") + "' --quiet --threads 2");
+  CHECK(r.rc == 0);
+  // A task that trains on one process only: every rank stops, rank 0 says why.
+  const std::string seg = write(dir, "seg.json", R"({"task": "segment", "steps": 2})");
+  r = mpirun(dir, "-np 2 " + driver() + " train --config '" + seg + "' -o '" + (dir / "seg") + "' --quiet");
+  CHECK(r.rc != 0);
+  CHECK_THAT(r.err, Catch::Contains("rank 0 of 2: config '" + seg + "': task \"segment\" trains on one process"));
   CHECK(r.err.find("csgis: error:") == r.err.rfind("csgis: error:"));
 
   // Three samples cannot make one global batch of 2 ranks x 2.

@@ -11,11 +11,25 @@ namespace csgis::dist {
 void broadcast_from_rank0(Communicator& comm, const std::vector<Tensor>& tensors, const std::string& what) {
   if (comm.size() == 1) return;
   autograd::NoGradGuard no_grad;  // parameters are written in place, outside any graph
+  // One broadcast of everything packed: a step may share hundreds of small BatchNorm buffers.
+  std::vector<Tensor> host;
+  size_t bytes = 0;
+  for (const Tensor& t : tensors) {
+    host.push_back(t.contiguous().cpu().clone());
+    bytes += host.back().nbytes();
+  }
+  std::vector<char> packed(bytes);
+  size_t at = 0;
+  for (const Tensor& h : host) {
+    std::memcpy(packed.data() + at, h.raw_data(), h.nbytes());
+    at += h.nbytes();
+  }
+  comm.broadcast(packed.data(), bytes, 0, what);
+  at = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    Tensor t = tensors[i];
-    Tensor host = t.contiguous().cpu().clone();
-    comm.broadcast(host.raw_data(), host.nbytes(), 0, what + " (tensor " + std::to_string(i) + ")");
-    t.copy_(host);
+    std::memcpy(host[i].raw_data(), packed.data() + at, host[i].nbytes());
+    at += host[i].nbytes();
+    Tensor(tensors[i]).copy_(host[i]);
   }
 }
 
@@ -57,7 +71,10 @@ struct GradientAverager::State {
   struct Bucket {
     std::vector<size_t> params;
     std::vector<int64_t> offsets;  // of each parameter in flat
+    // The gradients, then one flag per parameter (1/N from each rank that has its gradient): after
+    // the sum, a parameter no rank had a gradient for keeps none, as in a single process.
     std::vector<float> flat;
+    int64_t flags_at = 0;
     int ready = 0;
     bool started = false;
     int64_t handle = 0;
@@ -79,6 +96,7 @@ struct GradientAverager::State {
       const Tensor& p = params[k.params[i]];
       float* dst = k.flat.data() + k.offsets[i];
       const Tensor g = p.grad();
+      k.flat[size_t(k.flags_at) + i] = g.defined() ? scale : 0.f;
       if (!g.defined()) {
         std::memset(dst, 0, size_t(p.numel()) * sizeof(float));
         continue;
@@ -137,7 +155,8 @@ GradientAverager::GradientAverager(std::vector<Tensor> params, Communicator& com
       s.bucket_of[i] = b;
       n += s.params[i].numel();
     }
-    k.flat.assign(size_t(n), 0.f);
+    k.flags_at = n;
+    k.flat.assign(size_t(n) + k.params.size(), 0.f);
   }
   if (comm.size() == 1) return;  // nothing to exchange: no hooks
   std::weak_ptr<State> weak = state_;
@@ -171,6 +190,7 @@ void GradientAverager::finish() {
     s.comm->wait(k.handle);
     for (size_t i = 0; i < k.params.size(); ++i) {
       Tensor& p = s.params[k.params[i]];
+      if (k.flat[size_t(k.flags_at) + i] == 0.f) continue;  // no rank has a gradient for it
       Tensor mean = Tensor::from_blob(k.flat.data() + k.offsets[i], p.shape(), Device::cpu());
       if (p.grad().defined()) p.grad().copy_(mean);
       else p.set_grad(mean.clone().to(p.device()));

@@ -51,8 +51,10 @@ Terms mean_over_ranks(Communicator& comm, const Terms& values);
 // is copied into its flat buffer, divided by the world size and its sum all-reduce starts, while
 // backward goes on with the earlier layers. Buckets start in index order on every rank (a bucket
 // that completes early waits for the ones before it), which MPI requires of collectives. finish()
-// starts what is left (a parameter that got no gradient counts as zeros), waits, and writes the
-// averages into every parameter's .grad.
+// starts what is left (a parameter that got no gradient on a rank counts as zeros there), waits, and
+// writes the averages into the .grad of every parameter that some rank had a gradient for.
+// A parameter that gets no gradient holds back its bucket and the later ones until finish(): the
+// overlap needs every parameter in the loss (as DDP without find_unused_parameters).
 class GradientAverager {
  public:
   GradientAverager(std::vector<Tensor> params, Communicator& comm, size_t bucket_bytes);

@@ -37,13 +37,22 @@ std::filesystem::path executable_dir() {
 
 }  // namespace
 
+// A process manager's variables (Open MPI's mpirun, PMIx, PMI-1/2) say a launcher started us. A
+// Slurm allocation alone does not: a plain command in a batch script is one process.
 std::string mpi_launcher() {
   if (std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") || std::getenv("PMIX_RANK"))
-    return std::getenv("SLURM_PROCID") ? "srun" : "mpirun";
-  if (std::getenv("SLURM_PROCID") && std::getenv("SLURM_NTASKS") && std::atoi(std::getenv("SLURM_NTASKS")) > 1)
-    return "srun";
+    return std::getenv("SLURM_STEP_ID") || std::getenv("SLURM_STEPID") ? "srun" : "mpirun";
   return "";
 }
+
+namespace {
+// The world size the launcher announced, or 0 when it did not say.
+int announced_world_size() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"})
+    if (const char* s = std::getenv(v)) return std::atoi(s);
+  return 0;
+}
+}  // namespace
 
 std::unique_ptr<Communicator> local_communicator() { return std::make_unique<LocalCommunicator>(); }
 
@@ -64,7 +73,13 @@ std::unique_ptr<Communicator> open_communicator() {
   char error[512] = {0};
   Communicator* comm = open(error, sizeof error);
   CSGIS_CHECK(comm, "started by ", launcher, ", but MPI did not start: ", error);
-  return std::unique_ptr<Communicator>(comm);  // the module stays loaded for the process's life
+  std::unique_ptr<Communicator> owned(comm);  // the module stays loaded for the process's life
+  const int announced = announced_world_size();
+  // srun without a PMI plugin starts N processes that each see a world of one: N rank 0s.
+  CSGIS_CHECK(announced <= 0 || announced == owned->size(), "started by ", launcher, " as one of ", announced,
+              " processes, but MPI sees a world of ", owned->size(),
+              ": the launcher and Open MPI do not talk (with srun, try --mpi=pmix)");
+  return owned;
 }
 
 std::string start_check(Communicator& comm, bool failed, const std::string& shared_text) {

@@ -116,6 +116,13 @@ void load_init_weights(const std::string& path, const TrainConfig& c, models::Je
   model.load_state_dict(have, /*strict=*/true);
 }
 
+// The config as every rank must share it: threads and the CUDA device index may differ per rank.
+std::string shared_config_text(TrainConfig c) {
+  c.threads = 0;
+  if (c.device.rfind("cuda", 0) == 0) c.device = "cuda";
+  return c.to_json().dump();
+}
+
 void write_curve(const std::string& path, History& h) {
   Panel loss{"TRAINING LOSS", {{"TOTAL", h["loss"], 200, 40, 40}}, true};
   Panel val{"VALIDATION PSNR (DB)", {{"NETWORK", h["val_psnr"], 30, 90, 200}, {"INPUT", h["input_psnr"], 120, 120, 120}}, false};
@@ -276,7 +283,7 @@ TrainResult train(const TrainOptions& o) {
   // Every check has passed (config, weights, checkpoint, data, validation set): only now is the
   // run folder touched, so a failed start leaves an old run as it was.
   // With several ranks all must have passed these checks too, and agree on the config.
-  gate.pass(c.to_json().dump() + "|" + o.resume + "|" + o.out_dir);
+  gate.pass(shared_config_text(c) + "|" + o.resume + "|" + o.out_dir);
   History history = lead ? open_run_folder(o.out_dir, !o.resume.empty(), o.force, c, start) : History();
 
   // Data parallel: every rank starts from rank 0's weights and statistics, gradients are averaged.
@@ -303,7 +310,7 @@ TrainResult train(const TrainOptions& o) {
   if (lead) log.open(log_path, std::ios::app);
   Progress progress("train", c.steps, "step", start);
   const auto t0 = std::chrono::steady_clock::now();
-  double window_loss = 0;
+  double window_loss = 0, logged_loss = 0;  // logged_loss: the mean over the ranks at the last log line
   int64_t window_count = 0;
 
   // Precise BN over a loader of its own (seeded by the step), so the training stream is untouched.
@@ -325,9 +332,22 @@ TrainResult train(const TrainOptions& o) {
   auto bn_frozen = [&](int64_t step) { return freeze_after >= 0 && step > freeze_after; };
   if (bn_frozen(start + 1)) nn::freeze_batchnorm(model);  // resumed after the freeze
 
+  // Per-rank BatchNorm statistics differ between ranks: where evaluation mode is about to use them
+  // (validation, a freeze), every rank takes rank 0's, the ones its checkpoints hold.
+  auto share_bn_statistics = [&] {
+    if (comm.size() == 1 || c.sync_batchnorm) return;
+    std::vector<Tensor> stats;
+    for (nn::BatchNorm2d* bn : nn::batchnorm_layers(model)) {
+      stats.push_back(bn->running_mean);
+      stats.push_back(bn->running_var);
+    }
+    dist::broadcast_from_rank0(comm, stats, "the broadcast of rank 0's BatchNorm statistics");
+  };
+
   for (int64_t step = start + 1; step <= c.steps; ++step) {
     if (step == freeze_after + 1) {
-      if (c.bn_recalibration_batches > 0) recalibrate_bn(step);
+      if (c.bn_recalibration_batches > 0) recalibrate_bn(step);  // the same batches on every rank
+      else share_bn_statistics();
       nn::freeze_batchnorm(model);
     }
     data::Batch b = loader.next();
@@ -368,8 +388,9 @@ TrainResult train(const TrainOptions& o) {
       dist::Terms logged = terms.values();
       logged.emplace_back("loss_avg", window_loss / double(window_count));
       for (auto& [name, v] : dist::mean_over_ranks(comm, logged)) j[name == "total" ? "loss" : name] = v;
+      logged_loss = j["loss"].get<double>();
       if (lead) log << j.dump() << "\n" << std::flush;
-      history["loss"].emplace_back(double(step), loss);
+      history["loss"].emplace_back(double(step), logged_loss);
       window_loss = 0;
       window_count = 0;
     }
@@ -382,6 +403,8 @@ TrainResult train(const TrainOptions& o) {
       if (recalibrate) {
         training_stats = nn::snapshot_batchnorm(model);
         recalibrate_bn(step);
+      } else if (!bn_frozen(step)) {
+        share_bn_statistics();
       }
       ValidationResult v = validate(model, val);
       if (bn_frozen(step)) nn::freeze_batchnorm(model);  // validate() put the model back in training mode

@@ -32,8 +32,10 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   }
   ~MpiCommunicator() override {
+    // A collective still pending means an error path left a step half done; MPI forbids freeing
+    // it, and finalising with it would hang or be erroneous: end the job instead.
     for (auto& [id, op] : pending_)
-      if (op.request != MPI_REQUEST_NULL) MPI_Request_free(&op.request);
+      if (op.request != MPI_REQUEST_NULL) abort(3);
     MPI_Finalize();
   }
 
@@ -146,6 +148,7 @@ extern "C" __attribute__((visibility("default"))) csgis::dist::Communicator* csg
   }
   if (provided < MPI_THREAD_FUNNELED) {
     std::snprintf(error, error_size, "this MPI offers thread level %d, csgis needs MPI_THREAD_FUNNELED", provided);
+    MPI_Finalize();
     return nullptr;
   }
   return new csgis::dist::MpiCommunicator();
