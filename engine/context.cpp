@@ -9,9 +9,6 @@
 
 namespace csgis {
 
-bool default_cpu_conv_simd() { return selected_cpu_isa() != CpuIsa::Generic; }
-bool default_cpu_conv_avx512() { return selected_cpu_isa() == CpuIsa::Avx512; }
-
 Context::Context(int cuda_device, cudaStream_t stream, uint64_t seed)
     : cuda_device_(cuda_device), stream_(stream), generator_(seed), cpu_scratch_(std::make_unique<cpu::ScratchArena>()) {}
 

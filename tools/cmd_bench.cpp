@@ -192,6 +192,7 @@ int run_train_step_bench(const TrainStepOptions& o) {
     std::fprintf(stderr, "csgis: error: rank %d of %d: %s\n", comm->rank(), comm->size(), e.what());
     comm->abort(1);
   }
+  return 1;  // not reached: abort() ends the process
 }
 
 int train_step_bench(const TrainStepOptions& o, dist::Communicator* comm) {

@@ -87,8 +87,10 @@ Tensor conv2d_impl(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in
   Tensor y = Tensor::empty({s.N, s.K, s.P, s.Q}, x.dtype(), dev);
   // The context's CPU switches as the forward ran; the backward uses the same.
   Context& ctx = current_context();
-  cpu::Conv2dCpuOptions cpu_opt{ctx.cpu_conv_simd, ctx.cpu_conv_winograd};
-  cpu_opt.avx512 = ctx.cpu_conv_avx512;
+  cpu::Conv2dCpuOptions cpu_opt{ctx.cpu_conv_isa == CpuIsa::Generic  ? cpu::ConvIsa::Portable
+                                 : ctx.cpu_conv_isa == CpuIsa::Avx2 ? cpu::ConvIsa::Avx2
+                                                                    : cpu::ConvIsa::Avx512,
+                                 ctx.cpu_conv_winograd};
   cpu::Conv2dCpuOptions forward_opt = cpu_opt;
   forward_opt.relu = fused_relu;
 

@@ -51,8 +51,8 @@ TileIsa tile_isa(const Conv2dCpuOptions& opt) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
   if constexpr (std::is_same_v<T, float>) {
-    if (!opt.simd || !avx2) return TileIsa::Portable;
-    return opt.avx512 && avx512 ? TileIsa::Avx512 : TileIsa::Avx2;
+    if (opt.isa == ConvIsa::Portable || !avx2) return TileIsa::Portable;
+    return opt.isa == ConvIsa::Avx512 && avx512 ? TileIsa::Avx512 : TileIsa::Avx2;
   }
 #endif
   return TileIsa::Portable;

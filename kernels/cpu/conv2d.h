@@ -12,20 +12,22 @@ namespace csgis::cpu {
 
 class ScratchArena;  // kernels/cpu/scratch.h
 
+// The micro-kernels of a float call: the portable loops, AVX2/FMA, or AVX-512F (wider tiles). A
+// path the CPU lacks falls back to the best one below it. Forward sums are the same bits on AVX2
+// and AVX-512; weight gradients differ in rounding (16 partial sums per accumulator instead of 8).
+// Double always takes the portable loops.
+enum class ConvIsa { Portable, Avx2, Avx512 };
+
 // Which float code paths the kernels may take, and where their scratch lives. The engine passes its
-// Context's switches (Context::cpu_conv_simd, Context::cpu_conv_winograd) and arena
+// Context's switches (Context::cpu_conv_isa, Context::cpu_conv_winograd) and arena
 // (Context::cpu_scratch); tests pass them directly.
 struct Conv2dCpuOptions {
-  bool simd = true;       // the AVX2/FMA micro-kernels when the CPU has them (false: portable loops)
+  ConvIsa isa = ConvIsa::Avx2;
   bool winograd = false;  // 3x3 stride-1 passes with >= 16 channels through Winograd F(2x2, 3x3)
   bool relu = false;      // forward only: y = max(0, conv + bias) as it is written (NaN stays NaN)
   // Scratch buffers (the gathered input, packed weights, per-thread partials); nullptr: an arena
   // of the call's own, freed when it returns. Used by one call at a time.
   ScratchArena* scratch = nullptr;
-  // With simd: the AVX-512F micro-kernels (wider tiles) when the CPU has AVX-512F; false, or a CPU
-  // without it: the AVX2 ones. Forward sums are the same bits on both; weight gradients differ in
-  // rounding (16 partial sums per accumulator instead of 8).
-  bool avx512 = false;
 };
 
 // y[n,k,p,q] = bias[k] + sum_{c,r,s} w[k,c,r,s] * x[n,c,p*sh-ph+r*dh, q*sw-pw+s*dw]

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/scratch.h"
 
 #if defined(__x86_64__)
@@ -37,8 +38,8 @@ constexpr int kNT = 3;   // weight gradient: taps per micro-tile: 4x3 = 12 vecto
 constexpr int kNV16 = 4;  // forward: 16-wide pixel vectors per tile: 4 x 64 = 16 accumulators
 constexpr int kNT16 = 6;  // weight gradient: taps per tile: 4 x 6 = 24 accumulators
 
-// Which micro-kernels a call uses (conv2d.cpp derives it from Conv2dCpuOptions and the CPU).
-enum class TileIsa { Portable, Avx2, Avx512 };
+// Which micro-kernels a call uses: Conv2dCpuOptions::isa, lowered to what the CPU has (conv2d.cpp).
+using TileIsa = ConvIsa;
 // Output pixels of one forward tile and taps of one weight-gradient tile, per path.
 constexpr int fwd_tile_pixels(TileIsa isa) { return isa == TileIsa::Avx512 ? 16 * kNV16 : 8 * kNV; }
 constexpr int dw_tile_taps(TileIsa isa) { return isa == TileIsa::Avx512 ? kNT16 : kNT; }

@@ -182,8 +182,8 @@ struct FloatPath {
   cpu::Conv2dCpuOptions opt;
 };
 std::vector<FloatPath> float_paths() {
-  cpu::Conv2dCpuOptions portable{false, false}, avx2{true, false}, avx512{true, false};
-  avx512.avx512 = true;
+  cpu::Conv2dCpuOptions portable{cpu::ConvIsa::Portable, false}, avx2{cpu::ConvIsa::Avx2, false},
+      avx512{cpu::ConvIsa::Avx512, false};
   return {{"portable", portable}, {"avx2", avx2}, {"avx512", avx512}};
 }
 bool cpu_has_avx512f() {
@@ -228,8 +228,7 @@ TEST_CASE("conv2d cpu AVX-512 tiles: forward the same bits as AVX2, weight gradi
     WARN("this CPU has no AVX-512F: the AVX-512 tiles are not exercised here (the paths test fell back to AVX2)");
     return;
   }
-  cpu::Conv2dCpuOptions avx2{true, false}, avx512{true, false};
-  avx512.avx512 = true;
+  cpu::Conv2dCpuOptions avx2{cpu::ConvIsa::Avx2, false}, avx512{cpu::ConvIsa::Avx512, false};
   uint32_t seed = 700;
   for (const auto& s : {Conv2dShape::make(2, 5, 7, 83, 9, 3, 3, 1, 1, 1), Conv2dShape::make(1, 64, 16, 16, 64, 3, 3, 1, 2, 2),
                         Conv2dShape::make(1, 7, 9, 64, 6, 3, 3, 1, 1, 1)}) {
@@ -302,7 +301,7 @@ TEST_CASE("conv2d cpu Winograd F(2x2,3x3) path agrees with double and with the d
     cpu::conv2d_backward_input(s, dyr.data(), wr.data(), dx64.data());
     std::vector<float> y[2], dx[2];
     for (bool winograd : {false, true}) {
-      const cpu::Conv2dCpuOptions opt{true, winograd};
+      const cpu::Conv2dCpuOptions opt{cpu::ConvIsa::Avx2, winograd};
       y[winograd].resize(size_t(s.y_numel()));
       dx[winograd].resize(size_t(s.x_numel()));
       cpu::conv2d_forward(s, x.data(), w.data(), b.data(), y[winograd].data(), opt);
@@ -323,11 +322,10 @@ TEST_CASE("conv2d cpu fused ReLU epilogue is max(0, y) of the same sums, NaN kep
     auto x = random_vec<float>(s.x_numel(), 41);
     x[size_t(s.x_numel() / 2)] = std::nanf("");  // one NaN input: its outputs must stay NaN
     const auto w = random_vec<float>(s.w_numel(), 42), b = random_vec<float>(s.K, 43);
-    std::vector<cpu::Conv2dCpuOptions> paths = {cpu::Conv2dCpuOptions{true, false}, cpu::Conv2dCpuOptions{false, false},
-                                                cpu::Conv2dCpuOptions{true, true}, cpu::Conv2dCpuOptions{true, false}};
-    paths.back().avx512 = true;
+    const std::vector<cpu::Conv2dCpuOptions> paths = {
+        {cpu::ConvIsa::Avx2, false}, {cpu::ConvIsa::Portable, false}, {cpu::ConvIsa::Avx2, true}, {cpu::ConvIsa::Avx512, false}};
     for (const cpu::Conv2dCpuOptions& base : paths) {
-      INFO(describe(s) << " simd " << base.simd << " winograd " << base.winograd << " avx512 " << base.avx512);
+      INFO(describe(s) << " isa " << int(base.isa) << " winograd " << base.winograd);
       cpu::Conv2dCpuOptions fused = base;
       fused.relu = true;
       std::vector<float> plain(size_t(s.y_numel())), relu(size_t(s.y_numel()));

@@ -23,11 +23,6 @@ namespace cpu {
 class ScratchArena;  // kernels/cpu/scratch.h
 }
 
-// True unless the process's CPU path (engine/cpu_isa.h) is the portable one; throws csgis::Error
-// when CSGIS_CPU_ISA cannot be honoured.
-bool default_cpu_conv_simd();
-// True when the process's CPU path is "avx512" (same errors).
-bool default_cpu_conv_avx512();
 
 class Context {
  public:
@@ -53,19 +48,15 @@ class Context {
   bool use_cudnn = false;
   // matmul/bmm on CUDA use cuBLAS (else the hand-written tiled kernel);
   bool use_cublas = true;
-  // float convolutions on the CPU may use the AVX2/FMA micro-kernels (else the portable loops),
-  // and Winograd F(2x2, 3x3) for 3x3 stride-1 layers (off: not faster here yet, docs/perf.md).
-  // Default: the process's CPU path (engine/cpu_isa.h: CSGIS_CPU_ISA or the best the CPU has).
-  bool cpu_conv_simd = default_cpu_conv_simd();
-  // with cpu_conv_simd, the AVX-512F micro-kernels where the CPU has them (else the AVX2 ones);
-  bool cpu_conv_avx512 = default_cpu_conv_avx512();
+  // The micro-kernels of float convolutions on the CPU: the portable loops (Generic), AVX2/FMA or
+  // AVX-512F (where the CPU lacks a path, the best one below it). Default: the process's CPU path
+  // (engine/cpu_isa.h: CSGIS_CPU_ISA or the best the CPU has; throws csgis::Error when
+  // CSGIS_CPU_ISA cannot be honoured).
+  CpuIsa cpu_conv_isa = selected_cpu_isa();
+  // Winograd F(2x2, 3x3) for 3x3 stride-1 layers (off: not faster here yet, docs/perf.md).
   bool cpu_conv_winograd = false;
-  // The CPU path these two switches make (engine/cpu_isa.h), and both set at once (for `--isa`).
-  CpuIsa cpu_isa() const { return !cpu_conv_simd ? CpuIsa::Generic : cpu_conv_avx512 ? CpuIsa::Avx512 : CpuIsa::Avx2; }
-  void set_cpu_isa(CpuIsa isa) {
-    cpu_conv_simd = isa != CpuIsa::Generic;
-    cpu_conv_avx512 = isa == CpuIsa::Avx512;
-  }
+  CpuIsa cpu_isa() const { return cpu_conv_isa; }
+  void set_cpu_isa(CpuIsa isa) { cpu_conv_isa = isa; }
   // When set, ops report their forward and backward times to it (engine/profiler.h). Not owned.
   OpProfile* profile = nullptr;
 
