@@ -182,6 +182,12 @@ TEST_CASE("mpirun: a killed rank ends the job, the checkpoint is intact, and 1 r
   INFO(r.err);
   CHECK(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("trained steps " + std::to_string(step + 1) + ".." + std::to_string(step + 2)));
+  // And back to 2 ranks from the 1-rank checkpoint.
+  const Run r2 = mpirun(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out + "' --quiet --resume '" +
+                                 out + "/checkpoint.safetensors' --steps " + std::to_string(step + 3));
+  INFO(r2.err);
+  CHECK(r2.rc == 0);
+  CHECK_THAT(r2.out, Catch::Contains("trained steps " + std::to_string(step + 3) + ".." + std::to_string(step + 3)));
 }
 
 TEST_CASE("mpirun: a hung rank ends the job after --collective-timeout, naming rank and operation", "[mpi]") {
