@@ -103,19 +103,6 @@ int find_rank_pid(const std::string& marker, int rank) {
   return -1;
 }
 
-// A job on its own thread: if the test stops early (a failed REQUIRE), its processes are killed and
-// the thread joined, so the test binary neither hangs nor terminates on a joinable thread.
-struct JobGuard {
-  std::thread& job;
-  std::string marker;  // a string of the job's command lines (its run folder)
-  ~JobGuard() {
-    if (!job.joinable()) return;
-    const std::string kill = "pkill -KILL -f '" + marker + "' >/dev/null 2>&1";
-    if (std::system(kill.c_str()) == -1) std::abort();
-    job.join();
-  }
-};
-
 bool wait_for(const std::function<bool()>& cond, double seconds) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (std::chrono::steady_clock::now() < end) {
@@ -124,6 +111,36 @@ bool wait_for(const std::function<bool()>& cond, double seconds) {
   }
   return cond();
 }
+
+// A 2-rank training of 100,000 steps on a thread of its own (its mpirun output in `result`), for
+// the fault tests. If a test stops early (a failed REQUIRE), the destructor kills the job's
+// processes and joins, so the test binary neither hangs nor terminates on a joinable thread.
+struct LongJob {
+  Scratch& dir;
+  std::string cfg, out;
+  Run result;
+  std::thread job;
+  LongJob(Scratch& d, const std::string& name, const std::string& flags)
+      : dir(d), cfg(write(d, "long.json", tiny_config(2, false, 100000))), out(d / name) {
+    job = std::thread([this, flags] {
+      result = mpirun_unchecked(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out + "' --quiet" +
+                                         flags);
+    });
+  }
+  // Rank 1's pid, once the run has written a checkpoint.
+  int rank1_after_checkpoint() {
+    REQUIRE(wait_for([&] { return std::filesystem::exists(out + "/checkpoint.safetensors"); }, 60));
+    const int pid = find_rank_pid(out, 1);
+    REQUIRE(pid > 0);
+    return pid;
+  }
+  ~LongJob() {
+    if (!job.joinable()) return;
+    const std::string kill = "pkill -KILL -f '" + out + "' >/dev/null 2>&1";
+    if (std::system(kill.c_str()) == -1) std::abort();
+    job.join();
+  }
+};
 
 }  // namespace
 
@@ -157,19 +174,13 @@ TEST_CASE("mpirun -np 2, batch B, sync_batchnorm: the parameters of one rank wit
 TEST_CASE("mpirun: a killed rank ends the job, the checkpoint is intact, and 1 rank resumes it", "[mpi]") {
   Scratch dir;
   REQUIRE(std::string(CSGIS_MPIEXEC) != "");
-  const std::string cfg = write(dir, "long.json", tiny_config(2, false, 100000));
-  const std::string out = dir / "killed";
-  Run result;
-  std::thread job([&] {
-    result = mpirun_unchecked(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out + "' --quiet");
-  });
-  JobGuard guard{job, out};
-  REQUIRE(wait_for([&] { return std::filesystem::exists(out + "/checkpoint.safetensors"); }, 60));
-  const int victim = find_rank_pid(out, 1);
-  REQUIRE(victim > 0);
+  LongJob run(dir, "killed", "");
+  const std::string &cfg = run.cfg, &out = run.out;
+  const Run& result = run.result;
+  const int victim = run.rank1_after_checkpoint();
   const auto t0 = std::chrono::steady_clock::now();
   ::kill(victim, SIGKILL);
-  job.join();
+  run.job.join();
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60));
   CHECK(result.rc != 0);
   CHECK_THAT(result.err, Catch::Contains("rank 1"));  // mpirun names the rank that died
@@ -193,20 +204,13 @@ TEST_CASE("mpirun: a killed rank ends the job, the checkpoint is intact, and 1 r
 TEST_CASE("mpirun: a hung rank ends the job after --collective-timeout, naming rank and operation", "[mpi]") {
   Scratch dir;
   REQUIRE(std::string(CSGIS_MPIEXEC) != "");
-  const std::string cfg = write(dir, "long.json", tiny_config(2, false, 100000));
-  const std::string out = dir / "hung";
-  Run result;
-  std::thread job([&] {
-    result = mpirun_unchecked(dir, "-np 2 " + driver() + " train --config '" + cfg + "' -o '" + out +
-                                       "' --quiet --collective-timeout 3");
-  });
-  JobGuard guard{job, out};
-  REQUIRE(wait_for([&] { return std::filesystem::exists(out + "/checkpoint.safetensors"); }, 60));
-  const int victim = find_rank_pid(out, 1);
-  REQUIRE(victim > 0);
+  LongJob run(dir, "hung", " --collective-timeout 3");
+  const std::string& out = run.out;
+  const Run& result = run.result;
+  const int victim = run.rank1_after_checkpoint();
   ::kill(victim, SIGSTOP);
   const auto t0 = std::chrono::steady_clock::now();
-  job.join();
+  run.job.join();
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(45));
   CHECK(result.rc != 0);
   CHECK_THAT(result.err, Catch::Contains("rank 0 of 2:"));
