@@ -6,8 +6,27 @@
 #include "engine/cuda_backend.h"
 #include "engine/error.h"
 #include "kernels/cpu/scratch.h"
+#include "kernels/simt/simt_checks.h"
 
 namespace csgis {
+namespace {
+// What the SIMT device's tensors get: the caching allocator's block, with simt's guard zones around
+// what was asked for and its NaN fill inside (kernels/simt/simt.h, "Device memory"), so the parity
+// tests see reads of memory nobody wrote and writes past a tensor's end, as a GPU would punish them.
+class GuardedSimtAllocator final : public Allocator {
+ public:
+  explicit GuardedSimtAllocator(std::shared_ptr<CachingAllocator> inner) : inner_(std::move(inner)) {}
+  void* allocate(size_t bytes, cudaStream_t stream) override {
+    return simt::track_device_allocation(inner_->allocate(bytes + 2 * simt::kDeviceGuardBytes, stream), bytes);
+  }
+  void deallocate(void* ptr, size_t bytes, cudaStream_t stream, const std::vector<cudaStream_t>& other) override {
+    inner_->deallocate(simt::untrack_device_allocation(ptr), bytes + 2 * simt::kDeviceGuardBytes, stream, other);
+  }
+
+ private:
+  std::shared_ptr<CachingAllocator> inner_;
+};
+}  // namespace
 
 Context::Context(int cuda_device, cudaStream_t stream, uint64_t seed)
     : cuda_device_(cuda_device), stream_(stream), generator_(seed), cpu_scratch_(std::make_unique<cpu::ScratchArena>()) {}
@@ -48,7 +67,7 @@ std::shared_ptr<Allocator> Context::allocator_for(Device d) {
       return cuda_alloc_;
     case DeviceType::SIMT:
       simt_allocator();
-      return simt_alloc_;
+      return std::make_shared<GuardedSimtAllocator>(simt_alloc_);
   }
   CSGIS_FAIL("unknown device");
 }

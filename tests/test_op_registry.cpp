@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <iostream>
 
 #include "engine/autograd.h"
 #include "engine/context.h"
+#include "kernels/simt/simt_checks.h"
 #include "registry/op_registry.h"
 
 using namespace csgis;
@@ -63,8 +65,8 @@ RunResult run_case(const OpCase& c, const std::vector<Tensor>& inputs64, const T
   return r;
 }
 
-void check_parity(const OpCase& c, Device dev) {
-  auto inputs = make_case_inputs(c, 1234);
+// The fixed random weight of the parity tests' loss sum(out * weight), shaped like the output.
+Tensor parity_weight(const OpCase& c, const std::vector<Tensor>& inputs) {
   Tensor probe = c.fn([&] {
     autograd::NoGradGuard g;
     std::vector<Tensor> v;
@@ -72,7 +74,12 @@ void check_parity(const OpCase& c, Device dev) {
     return v;
   }());
   Generator gen(99);
-  Tensor weight = Tensor::randn(probe.shape(), &gen, DType::F64);
+  return Tensor::randn(probe.shape(), &gen, DType::F64);
+}
+
+void check_parity(const OpCase& c, Device dev) {
+  auto inputs = make_case_inputs(c, 1234);
+  const Tensor weight = parity_weight(c, inputs);
   RunResult ref = run_case(c, inputs, weight, Device::cpu());
   RunResult got = run_case(c, inputs, weight, dev);
   INFO("op " << c.name << " on " << dev.str() << ", tolerance " << c.parity_tol);
@@ -127,10 +134,44 @@ TEST_CASE("op registry: float64 finite-difference gradients", "[gradcheck]") {
   }
 }
 
+// Same bits: NaN equal to NaN (memcmp), so a kernel that reads unwritten (NaN) memory under one
+// schedule and not the other still differs.
+static bool same_bits(const RunResult& a, const RunResult& b) {
+  auto eq = [](const std::vector<float>& x, const std::vector<float>& y) {
+    return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
+  };
+  if (!eq(a.out, b.out) || a.grads.size() != b.grads.size()) return false;
+  for (size_t i = 0; i < a.grads.size(); ++i)
+    if (!eq(a.grads[i], b.grads[i])) return false;
+  return true;
+}
+
 TEST_CASE("op registry: CPU vs emulated CUDA (SIMT) parity, forward and backward", "[simt]") {
   for (const OpCase& c : op_cases()) {
     if (!c.simt) continue;
     DYNAMIC_SECTION(c.name) { check_parity(c, Device::simt()); }
+  }
+}
+
+TEST_CASE("op registry: every SIMT case gives the same bits under two shuffled schedules", "[simt]") {
+  // Block order, thread order and the order within every barrier interval differ between the two
+  // runs (kernels/simt/simt_checks.h): a kernel that depends on an order CUDA does not promise (a
+  // missing __syncthreads, a racy scatter) gives other bits, or NaN from memory nobody wrote.
+  struct Restore {
+    ~Restore() { simt::reset_schedule_seed(); }
+  } restore;
+  for (const OpCase& c : op_cases()) {
+    if (!c.simt) continue;
+    DYNAMIC_SECTION(c.name) {
+      const auto inputs = make_case_inputs(c, 1234);
+      const Tensor weight = parity_weight(c, inputs);
+      simt::set_schedule_seed(0x5eed1);
+      const RunResult a = run_case(c, inputs, weight, Device::simt());
+      simt::set_schedule_seed(0x5eed2);
+      const RunResult b = run_case(c, inputs, weight, Device::simt());
+      simt::reset_schedule_seed();
+      CHECK(same_bits(a, b));
+    }
   }
 }
 

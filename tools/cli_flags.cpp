@@ -63,7 +63,7 @@ CLI::Option* weights(CLI::App* cmd, std::string& weights) {
 }
 
 void tiling(CLI::App* cmd, TileOptions& tile) {
-  cmd->add_option("--tile", tile.tile, "window side in pixels for large images (bounds memory)")->capture_default_str();
+  cmd->add_option("--tile", tile.tile, "largest window side in pixels for large images (bounds memory); the fewest windows of this side are used, shrunk to what still covers the image")->capture_default_str();
   cmd->add_option("--overlap", tile.overlap,
                   "minimum overlap of neighbouring windows in pixels (< tile / 2); wider hides seams better")
       ->capture_default_str();

@@ -13,8 +13,9 @@
 // G band by band into per-thread scratch (a few rows, L2-sized at any image size); backward-weight
 // gathers whole images, a group of them at a time.
 //
-// Threads: OpenMP only, no BLAS (so no nested pools). Forward/backward-input split bands of output
-// rows statically; backward-weight splits input rows and reduces per-thread partials in thread
+// Threads: OpenMP only, no BLAS (so no nested pools). Forward/backward-input hand out bands of
+// output rows dynamically (each band writes its own outputs, so the order is free; on a shared or
+// virtual machine a static split waits for its slowest thread); backward-weight splits input rows and reduces per-thread partials in thread
 // order (deterministic for a fixed thread count). Each output value is summed in the same order on
 // every path, so results do not depend on the band size or the thread count.
 #include "kernels/cpu/conv2d.h"
@@ -79,6 +80,8 @@ Layout make_layout(const Geo& g) {
   L.Hv = (g.P - 1) * g.sh + (g.R - 1) * g.dh + 1;
   L.G = g.sw == 1 ? 1 : g.S;
   L.Lw = g.sw == 1 ? q8 + (g.S - 1) * g.dw : q8;
+  // Segments start on 64-byte lines: the untapped (s = 0) vector loads then never split a line.
+  L.Lw = (L.Lw + 15) / 16 * 16;
   L.row = g.C * L.G * L.Lw;
   L.img = L.Hv * L.row;
   if (L.img >= (int64_t(1) << 31))
@@ -167,14 +170,16 @@ void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const 
   T* wp = arena.get<T>(1, 0, size_t(kb_count * J * kMR));
   pack_weights(W, g.K, J, wp);
   const TileIsa isa = tile_isa<T>(opt);
-  const int64_t tile_q = fwd_tile_pixels(isa);
+  // AVX-512 float: 8-channel tiles of 48 pixels where two full channel blocks remain.
+  const bool pairs = std::is_same_v<T, float> && isa == TileIsa::Avx512 && g.K >= 2 * kMR;
+  const int64_t tile_q = pairs ? 16 * kNV8 : fwd_tile_pixels(isa);
   const int64_t bands = (g.P + kBandRows - 1) / kBandRows;
   const int64_t band_h = (kBandRows - 1) * g.sh + (g.R - 1) * g.dh + 1;  // V rows one band reads
   arena.reserve_threads(omp_get_max_threads());
 #pragma omp parallel
   {
     T* G = arena.get<T>(4, omp_get_thread_num(), size_t(band_h * L.row));
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(dynamic)
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t band = 0; band < bands; ++band) {
         const int64_t p0 = band * kBandRows, p1 = std::min(g.P, p0 + kBandRows);
@@ -187,8 +192,14 @@ void conv_core(const Geo& g, const T* X, const T* W, const T* bias, T* Y, const 
               const int mr = int(std::min<int64_t>(kMR, g.K - kb * kMR));
               const T* b = bias ? bias + kb * kMR : nullptr;
               T* y = Y + ((n * g.K + kb * kMR) * g.P + p) * g.Q;
-              fwd_tile(isa, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr,
-                       int(std::min<int64_t>(tile_q, g.Q - q0)), opt.relu);
+              const int nq = int(std::min<int64_t>(tile_q, g.Q - q0));
+              if (pairs && (kb + 2) * kMR <= g.K) {  // two full channel blocks in one tile
+                fwd_tile8(base + q0, L.off.data(), J, wp + kb * J * kMR, wp + (kb + 1) * J * kMR, b, y + q0,
+                          g.P * g.Q, nq, opt.relu);
+                ++kb;
+                continue;
+              }
+              fwd_tile(isa, base + q0, L.off.data(), J, wp + kb * J * kMR, b, y + q0, g.P * g.Q, mr, nq, opt.relu);
             }
         }
       }

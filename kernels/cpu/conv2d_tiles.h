@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -37,6 +38,7 @@ constexpr int kNT = 3;   // weight gradient: taps per micro-tile: 4x3 = 12 vecto
 // AVX-512 has 32 registers of 16 floats: wider tiles, same channel blocking (same packed weights).
 constexpr int kNV16 = 4;  // forward: 16-wide pixel vectors per tile: 4 x 64 = 16 accumulators
 constexpr int kNT16 = 6;  // weight gradient: taps per tile: 4 x 6 = 24 accumulators
+constexpr int kNV8 = 3;   // forward, 8-channel AVX-512 tile: 16-wide pixel vectors: 8 x 48 = 24 accumulators
 
 // Which micro-kernels a call uses: Conv2dCpuOptions::isa, lowered to what the CPU has (conv2d.cpp).
 using TileIsa = ConvIsa;
@@ -161,36 +163,51 @@ CSGIS_AVX2 void dw_tile_avx2(const float* const* dy_rows, const float* const* g_
 // ---- AVX-512F micro-kernels (float) -------------------------------------------------------------
 CSGIS_AVX512 inline __mmask16 lanes16(int n) { return __mmask16((1u << n) - 1u); }  // lanes [0, n), n <= 16
 
-// Forward micro-tile, MR channels x NV*16 pixels: the AVX2 tile's sum in the same order (one FMA
-// per j), so both paths give the same bits. 16 accumulators + 4 pixel vectors + 1 broadcast of 32
-// zmm. The last vector is loaded and stored under a mask: G is padded to 8 pixels, not 16, so a
-// full load there could leave the buffer.
-template <int MR, int NV>
-CSGIS_AVX512 void fwd_tile_avx512(const float* base, const int32_t* off, int64_t J, const float* wp,
-                                  const float* bias, float* y, int64_t ldy, int nq, bool relu) {
+// Forward micro-tile, ROWS channels x NV*16 pixels: the AVX2 tile's sum in the same order (one FMA
+// per j), so both paths give the same bits. Channels i < kMR take their weights from the packed
+// block wp0, the next kMR (ROWS = 8) from wp1. The last vector is loaded and stored under a mask: G
+// is padded to 16 pixels per segment, but a tap's shifted load could still leave the buffer.
+//  - ROWS <= 4, NV = 4: 16 accumulators + 4 pixel vectors + 1 broadcast of the 32 zmm.
+//  - ROWS = 8, NV = 3 (two adjacent packed blocks): 24 + 3 + 1. It loads one pixel vector per 8
+//    FMAs instead of per 4; most of those loads are unaligned and split a cache line.
+template <int ROWS, int NV>
+CSGIS_AVX512 void fwd_rows_avx512(const float* base, const int32_t* off, int64_t J, const float* wp0,
+                                  const float* wp1, const float* bias, float* y, int64_t ldy, int nq,
+                                  bool relu) {
   const __mmask16 tail = lanes16(nq - 16 * (NV - 1));
-  __m512 acc[MR][NV];
-  CSGIS_UNROLL for (int i = 0; i < MR; ++i)
+  __m512 acc[ROWS][NV];
+  CSGIS_UNROLL for (int i = 0; i < ROWS; ++i)
     CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = bias ? _mm512_set1_ps(bias[i]) : _mm512_setzero_ps();
   for (int64_t j = 0; j < J; ++j) {
     const float* b = base + off[j];
     __m512 bv[NV];
     CSGIS_UNROLL for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
     bv[NV - 1] = _mm512_maskz_loadu_ps(tail, b + 16 * (NV - 1));
-    CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
-      const __m512 a = _mm512_set1_ps(wp[j * kMR + i]);
+    CSGIS_UNROLL for (int i = 0; i < ROWS; ++i) {
+      const __m512 a = _mm512_set1_ps(i < kMR ? wp0[j * kMR + i] : wp1[j * kMR + i - kMR]);
       CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(a, bv[v], acc[i][v]);
     }
   }
   if (relu) {  // 0 where acc < 0 (false for NaN, which stays): the AVX2 tile's max(0, acc), bit for bit
-    CSGIS_UNROLL for (int i = 0; i < MR; ++i)
+    CSGIS_UNROLL for (int i = 0; i < ROWS; ++i)
       CSGIS_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_mask_mov_ps(
           acc[i][v], _mm512_cmp_ps_mask(acc[i][v], _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_ps());
   }
-  CSGIS_UNROLL for (int i = 0; i < MR; ++i) {
+  CSGIS_UNROLL for (int i = 0; i < ROWS; ++i) {
     CSGIS_UNROLL for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(y + i * ldy + 16 * v, acc[i][v]);
     _mm512_mask_storeu_ps(y + i * ldy + 16 * (NV - 1), tail, acc[i][NV - 1]);
   }
+}
+template <int MR, int NV>
+CSGIS_AVX512 void fwd_tile_avx512(const float* base, const int32_t* off, int64_t J, const float* wp,
+                                  const float* bias, float* y, int64_t ldy, int nq, bool relu) {
+  fwd_rows_avx512<MR, NV>(base, off, J, wp, nullptr, bias, y, ldy, nq, relu);
+}
+template <int NV>
+CSGIS_AVX512 void fwd_tile8_avx512(const float* base, const int32_t* off, int64_t J, const float* wp0,
+                                   const float* wp1, const float* bias, float* y, int64_t ldy, int nq,
+                                   bool relu) {
+  fwd_rows_avx512<2 * kMR, NV>(base, off, J, wp0, wp1, bias, y, ldy, nq, relu);
 }
 
 // One 16-pixel step of the weight-gradient tile (as dw_step: tap vectors held, dy rows streamed).
@@ -280,6 +297,22 @@ void fwd_tile(TileIsa isa, const T* base, const int32_t* off, int64_t J, const T
 #endif
   fwd_tile_ref(base, off, J, wp, bias, y, ldy, mr, nq, relu);
 }
+// The 8-channel forward tile (AVX-512, float only; nq <= 16 * kNV8). Callers check the ISA.
+template <typename T>
+void fwd_tile8(const T* base, const int32_t* off, int64_t J, const T* wp0, const T* wp1, const T* bias, T* y,
+               int64_t ldy, int nq, bool relu) {
+#if CSGIS_X86
+  if constexpr (std::is_same_v<T, float>) {
+    using Fn = void (*)(const float*, const int32_t*, int64_t, const float*, const float*, const float*, float*,
+                        int64_t, int, bool);
+    static constexpr Fn by_nv[kNV8] = {fwd_tile8_avx512<1>, fwd_tile8_avx512<2>, fwd_tile8_avx512<3>};
+    return by_nv[(nq + 15) / 16 - 1](base, off, J, wp0, wp1, bias, y, ldy, nq, relu);
+  }
+#endif
+  (void)base, (void)off, (void)J, (void)wp0, (void)wp1, (void)bias, (void)y, (void)ldy, (void)nq, (void)relu;
+  throw std::logic_error("fwd_tile8: AVX-512 float only");
+}
+
 template <typename T>
 void dw_tile(TileIsa isa, const T* const* dy_rows, const T* const* g_rows, int64_t nrows, int64_t dy_ld,
              const int32_t* off, int64_t Q, int mr, int nt, T* part, int64_t ld) {

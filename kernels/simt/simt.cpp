@@ -155,8 +155,9 @@ void fiber_entry() {
       s.launch->invoke(s.launch->call);
       Thr& th = s.thr[static_cast<std::size_t>(s.cur)];
       th.st = St::Exited;
-      const int next = s.cur + 1;
-      if (next >= th.range_end) break;
+      const int next_pos = s.pos[static_cast<std::size_t>(s.cur)] + 1;
+      if (next_pos >= th.range_end) break;
+      const int next = s.order[static_cast<std::size_t>(next_pos)];
       Thr& nx = s.thr[static_cast<std::size_t>(next)];  // plain loop: next thread on this fiber
       nx.range_end = th.range_end;
       nx.slot = th.slot;
@@ -192,12 +193,19 @@ void start_fiber(Sched& s, int t, int slot) {
   switch_to(s, t);
 }
 
+// Fisher-Yates over v with the block's random state.
+void shuffle(std::vector<int>& v, std::uint64_t& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[next_random(rng) % i]);
+}
+
 void schedule(Sched& s) {
   for (;;) {
-    for (int t = 0; t < s.nthreads; ++t) {
+    if (s.rng) shuffle(s.round_order, s.rng);  // a new order for every barrier interval
+    for (int k = 0; k < s.nthreads; ++k) {
+      const int t = s.round_order[static_cast<std::size_t>(k)];
       Thr& th = s.thr[static_cast<std::size_t>(t)];
       if (th.st == St::NotStarted) {
-        th.range_end = t + 1;
+        th.range_end = s.pos[static_cast<std::size_t>(t)] + 1;
         start_fiber(s, t, th.slot);
       } else if (th.st == St::Ready) {
         switch_to(s, t);
@@ -313,7 +321,8 @@ void* dynamic_shared_ptr() { return t_sched.shm; }
 bool in_kernel() { return t_sched.in_block; }
 
 // ---- host side ----
-void run_block(const LaunchDesc& d, std::uint64_t linear, std::size_t stack_bytes, LaunchStats& stats) {
+void run_block(const LaunchDesc& d, std::uint64_t linear, std::size_t stack_bytes, LaunchStats& stats,
+               std::uint64_t seed) {
   Sched& s = t_sched;
   if (s.stack_bytes != stack_bytes) {
     s.release_stacks();
@@ -334,6 +343,13 @@ void run_block(const LaunchDesc& d, std::uint64_t linear, std::size_t stack_byte
     s.ctx[u] = ThreadCtx{uint3{u % bx, (u / bx) % by, u / (bx * by)}, s.block, d.block, d.grid};
     s.thr[u].st = St::NotStarted;
   }
+  s.order.resize(static_cast<std::size_t>(n));
+  s.pos.resize(static_cast<std::size_t>(n));
+  for (int t = 0; t < n; ++t) s.order[static_cast<std::size_t>(t)] = t;
+  s.rng = seed;
+  if (s.rng) shuffle(s.order, s.rng);
+  for (int k = 0; k < n; ++k) s.pos[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])] = k;
+  s.round_order = s.order;
   prepare_shared(s, d.shared_bytes);
   s.failure = nullptr;
   s.failure_thread = -1;
@@ -347,14 +363,16 @@ void run_block(const LaunchDesc& d, std::uint64_t linear, std::size_t stack_byte
   } leave{s};
   s.in_block = true;
 
-  s.thr[0].range_end = n;
-  start_fiber(s, 0, 0);  // the runner: a plain loop over all threads
+  const int first_thread = s.order[0];
+  s.thr[static_cast<std::size_t>(first_thread)].range_end = n;
+  start_fiber(s, first_thread, 0);  // the runner: a plain loop over all threads, in `order`
   bool fibers = false;
   if (!s.failure && s.thr[static_cast<std::size_t>(s.cur)].st != St::Exited) {
     fibers = true;  // thread s.cur reached a barrier/collective: promote the block
-    const int first = s.cur;
-    s.thr[static_cast<std::size_t>(first)].range_end = first + 1;
-    for (int t = first + 1; t < n; ++t) s.thr[static_cast<std::size_t>(t)].slot = t - first;
+    const int first = s.cur, first_pos = s.pos[static_cast<std::size_t>(first)];
+    s.thr[static_cast<std::size_t>(first)].range_end = first_pos + 1;
+    for (int k = first_pos + 1; k < n; ++k)  // the threads the runner has not started yet
+      s.thr[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])].slot = k - first_pos;
     schedule(s);
   }
   stats.context_switches += s.switches;

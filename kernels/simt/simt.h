@@ -33,7 +33,10 @@
 //   * An aborted launch abandons the fibers still waiting: destructors of objects living on those
 //     threads' stacks do not run.
 //   * Environment: CSGIS_SIMT_THREADS=n runs the blocks of a launch on n host threads (default 1);
-//     CSGIS_SIMT_STACK_KB sets the fiber stack size (default 64 KiB, 256 KiB in ASan builds).
+//     CSGIS_SIMT_STACK_KB sets the fiber stack size (default 64 KiB, 256 KiB in ASan builds);
+//     CSGIS_SIMT_SCHEDULE=seed shuffles the order of blocks and threads (see simt_checks.h).
+//   * Device memory of the engine's SIMT device starts as NaN and is guarded on both sides (see
+//     simt_checks.h).
 #pragma once
 
 #if defined(__CUDACC__)
@@ -49,6 +52,8 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+
+#include "kernels/simt/simt_checks.h"
 
 // ------------------------------------------------------------------------------------------------
 // Built-in vector and index types.
@@ -151,6 +156,8 @@ class Error : public std::runtime_error {
 constexpr unsigned kMaxThreadsPerBlock = 1024;
 constexpr std::size_t kMaxDynamicSharedBytes = 48 * 1024;  // default limit without the opt-in attribute
 
+// Device memory checks and shuffled schedules: kernels/simt/simt_checks.h (included above).
+
 // Counters of the last launch made by this host thread.
 struct LaunchStats {
   std::uint64_t blocks = 0;
@@ -197,6 +204,7 @@ struct LaunchDesc {
   const void* call;
 };
 void run_launch(const LaunchDesc& desc);  // throws simt::Error
+void check_device_memory(const LaunchDesc& desc);  // throws simt::Error on a damaged guard zone
 
 template <class... P>
 struct KernelCall {

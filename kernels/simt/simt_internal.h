@@ -21,7 +21,17 @@ std::string format_dim(unsigned x, unsigned y, unsigned z);
 
 // Runs block `linear_block` of the launch on the calling host thread (fibers as needed) and adds to
 // `stats`. Throws simt::Error (or an Error nesting the kernel's own exception) on failure.
-void run_block(const LaunchDesc& desc, std::uint64_t linear_block, std::size_t stack_bytes, LaunchStats& stats);
+// `seed` 0 runs the threads in thread order; another value shuffles them (see simt.h, "Schedules").
+void run_block(const LaunchDesc& desc, std::uint64_t linear_block, std::size_t stack_bytes, LaunchStats& stats,
+               std::uint64_t seed = 0);
+
+// splitmix64: the schedules' random numbers (state advanced in place).
+inline std::uint64_t next_random(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
 
 // True while the calling host thread is inside a block (a kernel is running on it).
 bool in_kernel();
@@ -45,7 +55,7 @@ struct Thr {
   unsigned mask;
   unsigned param;
   int width;
-  int range_end;  // the fiber running this thread goes on with the next ones up to range_end
+  int range_end;  // the fiber running this thread goes on with the next ones in `order` up to this position
   int slot;       // fiber stack
   std::uint64_t value;
   std::uint64_t result;
@@ -58,6 +68,10 @@ struct Sched {
   std::vector<FiberStack> stacks;
   std::vector<Thr> thr;
   std::vector<ThreadCtx> ctx;
+  std::vector<int> order;        // the block's threads in the order the runner starts them
+  std::vector<int> pos;          // pos[t]: thread t's place in `order`
+  std::vector<int> round_order;  // the order of one scheduling round (shuffled per round when seeded)
+  std::uint64_t rng = 0;         // 0: thread order; else the shuffles' random state
   ucontext_t host;
   const LaunchDesc* launch = nullptr;
   uint3 block{0, 0, 0};

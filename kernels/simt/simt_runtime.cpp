@@ -17,6 +17,35 @@ thread_local std::string t_last_message;
 thread_local simt::LaunchStats t_last_stats;
 thread_local int t_host_threads = 0;           // 0: CSGIS_SIMT_THREADS
 thread_local std::size_t t_stack_bytes = 0;    // 0: CSGIS_SIMT_STACK_KB
+thread_local bool t_schedule_set = false;     // false: CSGIS_SIMT_SCHEDULE decides
+thread_local std::uint64_t t_schedule_seed = 0;
+thread_local std::uint64_t t_launches = 0;       // launches made by this host thread (varies the shuffles)
+
+// The order of a launch's blocks: i -> (a * i + c) mod total with a coprime to total (a bijection),
+// or the identity when the schedule is not shuffled.
+struct BlockOrder {
+  std::uint64_t total = 1, a = 1, c = 0;
+  BlockOrder(std::uint64_t n, std::uint64_t& rng) : total(n) {
+    if (!rng || n < 2) return;
+    c = simt::detail::next_random(rng) % n;
+    for (;;) {
+      a = simt::detail::next_random(rng) % n;
+      std::uint64_t x = a, y = n;  // gcd(a, n) == 1
+      while (y) { const std::uint64_t r = x % y; x = y; y = r; }
+      if (a && x == 1) break;
+    }
+  }
+  std::uint64_t operator()(std::uint64_t i) const {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(a) * i + c) % total);
+  }
+};
+// The seed of block b's thread shuffle (0 when not shuffled).
+std::uint64_t block_seed(std::uint64_t launch_seed, std::uint64_t b) {
+  if (!launch_seed) return 0;
+  std::uint64_t st = launch_seed ^ (b * 0xD6E8FEB86659FD93ull);
+  const std::uint64_t r = simt::detail::next_random(st);
+  return r ? r : 1;
+}
 
 constexpr std::size_t kMinStackBytes = 16 * 1024;
 
@@ -55,7 +84,7 @@ void validate(const simt::detail::LaunchDesc& d) {
 }
 
 void run_parallel(const simt::detail::LaunchDesc& d, std::uint64_t total, int nthreads, std::size_t stack,
-                  simt::LaunchStats& stats) {
+                  simt::LaunchStats& stats, const BlockOrder& order, std::uint64_t launch_seed) {
   struct Out {
     simt::LaunchStats stats;
     std::exception_ptr error;
@@ -69,10 +98,11 @@ void run_parallel(const simt::detail::LaunchDesc& d, std::uint64_t total, int nt
     try {
       for (;;) {
         if (stop.load()) break;
-        const std::uint64_t b = next.fetch_add(1);
-        if (b >= total) break;
-        o.block = b;
-        simt::detail::run_block(d, b, stack, o.stats);
+        const std::uint64_t i = next.fetch_add(1);
+        if (i >= total) break;
+        const std::uint64_t b = order(i);
+        o.block = i;  // the first failure in launch order is the one reported
+        simt::detail::run_block(d, b, stack, o.stats, block_seed(launch_seed, b));
       }
     } catch (...) {
       o.error = std::current_exception();
@@ -135,11 +165,23 @@ void run_launch(const LaunchDesc& d) {
     if (static_cast<std::uint64_t>(nthreads) > total) nthreads = static_cast<long>(total);
     if (nthreads > 256) nthreads = 256;
     stats.host_threads = static_cast<unsigned>(nthreads);
-    if (nthreads <= 1) {
-      for (std::uint64_t b = 0; b < total; ++b) run_block(d, b, stack, stats);
-    } else {
-      run_parallel(d, total, static_cast<int>(nthreads), stack, stats);
+    const std::uint64_t seed = schedule_seed();
+    std::uint64_t launch_seed = 0;
+    if (seed) {
+      std::uint64_t st = seed ^ (++t_launches * 0xA24BAED4963EE407ull);
+      launch_seed = next_random(st) | 1;
     }
+    std::uint64_t order_rng = launch_seed;
+    const BlockOrder order(total, order_rng);
+    if (nthreads <= 1) {
+      for (std::uint64_t i = 0; i < total; ++i) {
+        const std::uint64_t b = order(i);
+        run_block(d, b, stack, stats, block_seed(launch_seed, b));
+      }
+    } else {
+      run_parallel(d, total, static_cast<int>(nthreads), stack, stats, order, launch_seed);
+    }
+    check_device_memory(d);
   } catch (const Error& e) {
     t_last_stats = stats;
     record(e.code(), e.what());
@@ -158,6 +200,20 @@ LaunchStats last_launch_stats() { return t_last_stats; }
 std::string last_error_message() { return t_last_message; }
 void set_host_threads(int n) { t_host_threads = n > 0 ? n : 0; }
 void set_fiber_stack_size(std::size_t bytes) { t_stack_bytes = bytes; }
+void set_schedule_seed(std::uint64_t seed) { t_schedule_set = true, t_schedule_seed = seed, t_launches = 0; }
+void reset_schedule_seed() { t_schedule_set = false, t_schedule_seed = 0; }
+
+std::uint64_t schedule_seed() {
+  if (t_schedule_set) return t_schedule_seed;
+  const char* v = std::getenv("CSGIS_SIMT_SCHEDULE");
+  if (!v || !*v) return 0;
+  char* end = nullptr;
+  const unsigned long long r = std::strtoull(v, &end, 10);
+  if (!end || *end != '\0' || *v == '-')
+    throw Error(std::string("CSGIS_SIMT_SCHEDULE must be a non-negative integer (0: no shuffling), got '") + v + "'",
+                cudaErrorInvalidValue);
+  return r;
+}
 
 std::size_t fiber_stack_size() {
 #if defined(__SANITIZE_ADDRESS__)

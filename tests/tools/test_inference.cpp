@@ -160,12 +160,30 @@ TEST_CASE("grid: cells, separators and padding", "[unit]") {
 
 TEST_CASE("tiling: windows cover the image and blending is a partition of unity", "[unit]") {
   const TileOptions opt{64, 24};
-  for (int len : {10, 64, 65, 100, 150, 333}) {
+  for (int len : {10, 64, 65, 100, 150, 333, 1000, 1001}) {
+    INFO("length " << len);
     const std::vector<int> s = tile_starts(len, opt);
+    const int side = window_side(len, opt);
+    CHECK(side <= std::min(64, len));
     CHECK(s.front() == 0);
-    CHECK(s.back() + std::min(64, len) == std::max(64, len) - (len < 64 ? 64 - len : 0));
-    for (size_t i = 1; i < s.size(); ++i) CHECK(s[i - 1] + 64 - s[i] >= 24);
+    CHECK(s.back() + side == len);  // the last window is flush with the end
+    for (size_t i = 1; i < s.size(); ++i) CHECK(s[i - 1] + side - s[i] >= 24);
+    // The fewest windows of 64, and no smaller multiple of 16 would still overlap by 24.
+    const size_t fewest = len <= 64 ? 1 : size_t(1 + (len - 64 + 39) / 40);
+    CHECK(s.size() == fewest);
+    if (s.size() > 1 && side % 16 == 0 && side > 16) {
+      const int smaller = side - 16;
+      std::vector<int> t(s.size(), 0);
+      for (size_t i = 1; i < t.size(); ++i) t[i] = int(std::lround(double(i) * (len - smaller) / double(t.size() - 1)));
+      bool ok = true;
+      for (size_t i = 1; i < t.size(); ++i) ok = ok && t[i - 1] + smaller - t[i] >= 24;
+      CHECK_FALSE(ok);
+    }
   }
+  CHECK(window_side(150, opt) == 64);  // 4 windows: 64 is needed ((150 + 3 * 24) / 4 = 55.5 -> 64)
+  CHECK(window_side(100, opt) == 64);  // 2 windows: (100 + 24) / 2 = 62 -> 64
+  CHECK(window_side(1000, TileOptions{384, 48}) == 368);  // 3 windows: (1000 + 2 * 48) / 3 = 365.3 -> 368
+  CHECK(window_side(300, TileOptions{384, 48}) == 300);  // one window: the image itself
   CHECK_THROWS_WITH((TileOptions{64, 32}.validate()), Catch::Contains("--overlap"));
   CHECK_THROWS_WITH((TileOptions{8, 0}.validate()), Catch::Contains("--tile"));
   // Identity through the tiler returns the image itself.
@@ -201,7 +219,7 @@ TEST_CASE("tiling: the network tiled matches the whole-image pass", "[unit]") {
   auto clearance = [&](int len) {
     std::vector<int> d(size_t(len), 1 << 20);
     for (int s : tile_starts(len, opt)) {
-      const int n = std::min(opt.tile, len);
+      const int n = window_side(len, opt);
       const std::vector<float> w = tile_weights(s, n, len, opt.overlap);
       for (int i = 0; i < n; ++i) {
         if (w[size_t(i)] <= 0) continue;

@@ -17,14 +17,39 @@ void TileOptions::validate() const {
     CSGIS_FAIL("--overlap must be >= 0 and less than half of --tile (", tile, "), got ", overlap);
 }
 
-std::vector<int> tile_starts(int length, const TileOptions& opt) {
-  if (length <= opt.tile) return {0};
-  // Fewest windows whose overlaps are all >= opt.overlap, then spread evenly so no strip is thin.
-  const int stride = opt.tile - opt.overlap;
-  const int n = 1 + (length - opt.tile + stride - 1) / stride;
-  std::vector<int> s(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) s[size_t(i)] = int(std::lround(double(i) * (length - opt.tile) / (n - 1)));
+namespace {
+// Windows of `side` pixels spread evenly over `length`, the first at 0 and the last flush with the end.
+std::vector<int> spread(int length, int side, int n) {
+  std::vector<int> s(static_cast<size_t>(n), 0);
+  for (int i = 1; i < n; ++i) s[size_t(i)] = int(std::lround(double(i) * (length - side) / (n - 1)));
   return s;
+}
+// The fewest windows of opt.tile whose overlaps are all >= opt.overlap.
+int window_count(int length, const TileOptions& opt) {
+  if (length <= opt.tile) return 1;
+  const int stride = opt.tile - opt.overlap;
+  return 1 + (length - opt.tile + stride - 1) / stride;
+}
+bool overlaps_ok(const std::vector<int>& s, int side, int overlap) {
+  for (size_t i = 1; i < s.size(); ++i)
+    if (s[i - 1] + side - s[i] < overlap) return false;
+  return true;
+}
+}  // namespace
+
+int window_side(int length, const TileOptions& opt) {
+  if (length <= opt.tile) return length;
+  const int n = window_count(length, opt);
+  // The smallest side (a multiple of 16, which the convolution's pixel tiles like) at which n
+  // windows still overlap by opt.overlap: with n fixed, any pixel more is work thrown away.
+  int side = (length + (n - 1) * opt.overlap + n - 1) / n;
+  side = std::min(opt.tile, (side + 15) / 16 * 16);
+  while (side < opt.tile && !overlaps_ok(spread(length, side, n), side, opt.overlap)) ++side;
+  return side;
+}
+
+std::vector<int> tile_starts(int length, const TileOptions& opt) {
+  return spread(length, window_side(length, opt), window_count(length, opt));
 }
 
 std::vector<float> tile_weights(int start, int size, int length, int overlap) {
@@ -54,7 +79,7 @@ struct WindowGrid {
   std::vector<std::vector<float>> wy, wx;  // per-window ramps along each axis
   std::vector<double> sum_y, sum_x;        // per-row and per-column sums of the ramps
   WindowGrid(int H, int W, const TileOptions& opt)
-      : ys(tile_starts(H, opt)), xs(tile_starts(W, opt)), th(std::min(opt.tile, H)), tw(std::min(opt.tile, W)),
+      : ys(tile_starts(H, opt)), xs(tile_starts(W, opt)), th(window_side(H, opt)), tw(window_side(W, opt)),
         sum_y(size_t(H), 0.0), sum_x(size_t(W), 0.0) {
     for (int y0 : ys) {
       wy.push_back(tile_weights(y0, th, H, opt.overlap));
