@@ -36,7 +36,7 @@ __device__ __forceinline__ int64_t channel_offset(int64_t i, int64_t c, int64_t 
 __global__ void bn_stats_kernel(const float* __restrict__ x, int64_t N, int64_t C, int64_t S, float eps,
                                 float momentum, float* __restrict__ mean, float* __restrict__ invstd,
                                 float* __restrict__ running_mean, float* __restrict__ running_var) {
-  __shared__ float scratch[kMaxWarps];
+  CSGIS_STATIC_SHARED(float, scratch, [kMaxWarps]);
   const int64_t c = blockIdx.x, M = N * S;
   float s = 0.f;
   for (int64_t i = threadIdx.x; i < M; i += blockDim.x) s += x[channel_offset(i, c, C, S)];
@@ -89,7 +89,7 @@ __global__ void bn_backward_reduce_kernel(const float* __restrict__ dy, const fl
                                           const float* __restrict__ mean, const float* __restrict__ invstd,
                                           float* __restrict__ sum_dy, float* __restrict__ sum_dy_xhat,
                                           int64_t N, int64_t C, int64_t S) {
-  __shared__ float scratch[kMaxWarps];
+  CSGIS_STATIC_SHARED(float, scratch, [kMaxWarps]);
   const int64_t c = blockIdx.x, M = N * S;
   const float mu = mean[c];
   float sd = 0.f, sdx = 0.f;

@@ -66,8 +66,8 @@ template <int M>
 __global__ void __launch_bounds__(kThreads)
     conv2d_igemm_kernel(Geo g, const float* __restrict__ in0, const float* __restrict__ in1,
                         const float* __restrict__ bias, float* __restrict__ out) {
-  __shared__ __align__(16) float As[kBK][kBM + kPad];
-  __shared__ __align__(16) float Bs[kBK][kBN + kPad];
+  CSGIS_STATIC_SHARED(float, As, [kBK][kBM + kPad]);
+  CSGIS_STATIC_SHARED(float, Bs, [kBK][kBN + kPad]);
   const int tid = threadIdx.x, tm = tid % 16, tn = tid / 16;
   const int m0 = blockIdx.x * kBM, n0 = blockIdx.y * kBN;
   int red_begin = 0, red_end = g.Kg;
@@ -228,7 +228,7 @@ __global__ void conv2d_sum_splits_kernel(const float* __restrict__ part, int spl
 // db[k] = sum_{n,pq} dy[n][k][pq]: one block per k, strided partial sums, then a shuffle tree.
 __global__ void conv2d_bias_grad_kernel(const float* __restrict__ dy, int N, int K, int64_t PQ,
                                         float* __restrict__ db) {
-  __shared__ float warp_sums[kThreads / 32];
+  CSGIS_STATIC_SHARED(float, warp_sums, [kThreads / 32]);
   const int k = blockIdx.x;
   float s = 0.f;
   for (int n = 0; n < N; ++n) {

@@ -14,6 +14,10 @@
 //           CSGIS_LAUNCH(k, grid, block, 0, stream, x, y, n);
 //   CSGIS_DYNAMIC_SHARED(T, name)   inside a kernel: `T* name` = the launch's dynamic shared memory
 //                                   (never write `extern __shared__` directly).
+//   CSGIS_STATIC_SHARED(T, name, dims)  inside a kernel: `__shared__ __align__(16) T name dims;`, e.g.
+//                                   CSGIS_STATIC_SHARED(float, tile, [16][17]). Under SIMT each block
+//                                   gets fresh NaN-filled copies, guarded and counted against 48 KiB
+//                                   (a plain `__shared__` is none of these there).
 //   CSGIS_CUDA_CHECK(expr)          throws std::runtime_error naming expr, file:line and the CUDA error.
 //   CSGIS_CHECK_LAUNCH(name)        after a launch: throws if cudaGetLastError() reports an error;
 //                                   `name` is a string or the kernel itself.
@@ -31,6 +35,12 @@
 #define CSGIS_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
   ::simt::detail::configure_launch(#kernel, grid, block, shared_bytes, stream, kernel)(__VA_ARGS__)
 #define CSGIS_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::simt::detail::dynamic_shared_ptr())
+// The tag's address names the declaration (one per template instantiation).
+#define CSGIS_STATIC_SHARED(T, name, dims)                 \
+  static const char csgis_shared_key_##name = 0;            \
+  using csgis_shared_type_##name = T dims;                  \
+  csgis_shared_type_##name& name = *reinterpret_cast<csgis_shared_type_##name*>( \
+      ::simt::detail::static_shared(&csgis_shared_key_##name, sizeof(csgis_shared_type_##name)))
 #else
 #include <cuda_runtime.h>
 #define CSGIS_GPU_NS cuda
@@ -39,6 +49,7 @@
 #define CSGIS_DYNAMIC_SHARED(T, name)                                 \
   extern __shared__ __align__(16) unsigned char csgis_dynamic_smem_[]; \
   T* name = reinterpret_cast<T*>(csgis_dynamic_smem_)
+#define CSGIS_STATIC_SHARED(T, name, dims) __shared__ __align__(16) T name dims
 #endif
 
 #define CSGIS_HOST_DEVICE __host__ __device__

@@ -60,7 +60,7 @@ __global__ void depthwise_backward_input_kernel(Conv2dShape s, const float* __re
 // dw[k,r,s] = sum_{n,p,q} dy[n,k,p,q] x[n,k/m,p*sh-ph+r*dh,q*sw-pw+s*dw]; block b = k * R * S + r * S + s
 __global__ void depthwise_backward_weight_kernel(Conv2dShape s, const float* __restrict__ x,
                                                  const float* __restrict__ dy, float* __restrict__ dw) {
-  __shared__ float partial[kThreads];
+  CSGIS_STATIC_SHARED(float, partial, [kThreads]);
   const int64_t taps = s.R * s.S, b = blockIdx.x;
   const int64_t k = b / taps, r = (b % taps) / s.S, c = b % s.S, m = s.K / s.C;
   const int64_t count = s.N * s.P * s.Q;

@@ -19,8 +19,8 @@ constexpr int kRows = kT / kTy;           // rows per thread
 // part[s, n, i, j] = sum_{k in chunk s} f[n, i, k] f[n, j, k] for (i, j) in upper tile pair (ti <= tj)
 __global__ void gram_partial_kernel(const float* __restrict__ f, float* __restrict__ part, int64_t N, int64_t C,
                                     int64_t K, int64_t chunk, int tiles) {
-  __shared__ float As[kT][kT + 1];
-  __shared__ float Bs[kT][kT + 1];
+  CSGIS_STATIC_SHARED(float, As, [kT][kT + 1]);
+  CSGIS_STATIC_SHARED(float, Bs, [kT][kT + 1]);
   int r = blockIdx.x, ti = 0;  // blockIdx.x enumerates the pairs ti <= tj row by row
   while (r >= tiles - ti) {
     r -= tiles - ti;
@@ -70,8 +70,8 @@ __global__ void gram_reduce_kernel(const float* __restrict__ part, float* __rest
 // df[n, i, k] = scale * sum_j (dg[n, i, j] + dg[n, j, i]) f[n, j, k]
 __global__ void gram_backward_kernel(const float* __restrict__ f, const float* __restrict__ dg,
                                      float* __restrict__ df, int64_t C, int64_t K, float scale) {
-  __shared__ float Ss[kT][kT + 1];
-  __shared__ float Fs[kT][kT + 1];
+  CSGIS_STATIC_SHARED(float, Ss, [kT][kT + 1]);
+  CSGIS_STATIC_SHARED(float, Fs, [kT][kT + 1]);
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int64_t n = blockIdx.z, i0 = int64_t(blockIdx.y) * kT, k0 = int64_t(blockIdx.x) * kT;
   const float* fn = f + n * C * K;

@@ -25,8 +25,8 @@ __global__ void sgemm_tiled_kernel(int M, int N, int K, int64_t batch, const flo
                                    int64_t lda, int64_t stride_a, const float* __restrict__ B,
                                    int64_t ldb, int64_t stride_b, float* __restrict__ C, int64_t ldc,
                                    int64_t stride_c) {
-  __shared__ float As[kSlice][kTile + 1];  // As[k][m] = op(A)[m0+m][k0+k]
-  __shared__ float Bs[kSlice][kTile + 1];  // Bs[k][n] = op(B)[k0+k][n0+n]
+  CSGIS_STATIC_SHARED(float, As, [kSlice][kTile + 1]);  // As[k][m] = op(A)[m0+m][k0+k]
+  CSGIS_STATIC_SHARED(float, Bs, [kSlice][kTile + 1]);  // Bs[k][n] = op(B)[k0+k][n0+n]
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int tid = ty * kThreads + tx;
   const int m0 = blockIdx.x * kTile, n0 = blockIdx.y * kTile;

@@ -25,7 +25,7 @@ __global__ void sum_short_rows_kernel(const float* __restrict__ x, float* __rest
 
 // out[r] = sum_c x[r, c], one block per row
 __global__ void sum_long_rows_kernel(const float* __restrict__ x, float* __restrict__ out, int64_t cols) {
-  __shared__ float warp_sums[kWarps];
+  CSGIS_STATIC_SHARED(float, warp_sums, [kWarps]);
   const float* row = x + int64_t(blockIdx.x) * cols;
   float s = 0.f;
   for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) s += row[c];

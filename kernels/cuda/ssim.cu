@@ -40,8 +40,8 @@ struct SsimArgs {
 template <int kStage>
 __global__ void ssim_tile_kernel(SsimArgs a) {
   constexpr int NC = kStage == kGrad ? 4 : 5;
-  __shared__ float src[kMaxCh][kSrcH][kSrcW];
-  __shared__ float hor[kMaxCh][kSrcH][kTileW];
+  CSGIS_STATIC_SHARED(float, src, [kMaxCh][kSrcH][kSrcW]);
+  CSGIS_STATIC_SHARED(float, hor, [kMaxCh][kSrcH][kTileW]);
   // Positions this stage produces: the map region, or (Grad) the whole image.
   const int64_t ry0 = kStage == kGrad ? 0 : a.oy0, rx0 = kStage == kGrad ? 0 : a.ox0;
   const int64_t RH = kStage == kGrad ? a.H : a.OH, RW = kStage == kGrad ? a.W : a.OW;

@@ -13,7 +13,7 @@ constexpr int kThreads = 256;
 
 // Sum of v over the block; the result is valid in thread 0.
 __device__ inline float block_sum(float v) {
-  __shared__ float warp_sums[kThreads / 32];
+  CSGIS_STATIC_SHARED(float, warp_sums, [kThreads / 32]);
   for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = v;

@@ -231,6 +231,28 @@ void prepare_shared(Sched& s, std::size_t bytes) {
   }
 }
 
+constexpr std::size_t kStaticGap = 64;  // guard bytes after each static shared array
+constexpr std::size_t kMaxStaticArrays = 64;
+
+void prepare_static_shared(Sched& s) {
+  if (s.static_store.empty())
+    s.static_store.assign(kMaxDynamicSharedBytes + kMaxStaticArrays * (kStaticGap + kShmAlign), kShmFill);
+  else
+    std::memset(s.static_store.data(), kShmFill, s.static_end);  // what the last block used
+  s.static_slices.clear();
+  s.static_end = 0;
+  s.static_bytes = 0;
+}
+
+void check_static_shared_guards(const Sched& s) {
+  for (const Sched::StaticSlice& sl : s.static_slices)
+    for (std::size_t i = 0; i < kStaticGap; ++i)
+      if (s.static_store[sl.offset + sl.bytes + i] != guard_byte(i))
+        throw Error(where(s) + ": write past the end of a static shared array of " + std::to_string(sl.bytes) +
+                        " bytes: byte at offset " + std::to_string(sl.bytes + i) + " was modified",
+                    cudaErrorIllegalAddress);
+}
+
 void check_shared_guards(const Sched& s) {
   for (std::size_t i = 0; i < kGuardBytes; ++i) {
     if (s.shm[s.shm_bytes + i] != guard_byte(i))
@@ -318,6 +340,24 @@ unsigned active_mask() {
 
 void* dynamic_shared_ptr() { return t_sched.shm; }
 
+void* static_shared(const void* key, std::size_t bytes) {
+  Sched& s = kernel_sched("a static shared array");
+  for (const Sched::StaticSlice& sl : s.static_slices)
+    if (sl.key == key) return s.static_store.data() + sl.offset;
+  if (s.static_bytes + bytes + s.shm_bytes > kMaxDynamicSharedBytes)
+    throw Error(where(s) + ": " + std::to_string(s.static_bytes + bytes) + " bytes of static plus " +
+                    std::to_string(s.shm_bytes) + " of dynamic shared memory exceed the limit of 48 KiB per block",
+                cudaErrorLaunchOutOfResources);
+  if (s.static_slices.size() >= kMaxStaticArrays)
+    throw Error(where(s) + ": more than " + std::to_string(kMaxStaticArrays) + " static shared arrays");
+  const std::size_t offset = (s.static_end + kShmAlign - 1) / kShmAlign * kShmAlign;
+  s.static_slices.push_back(Sched::StaticSlice{key, offset, bytes});
+  for (std::size_t i = 0; i < kStaticGap; ++i) s.static_store[offset + bytes + i] = guard_byte(i);
+  s.static_end = offset + bytes + kStaticGap;
+  s.static_bytes += bytes;
+  return s.static_store.data() + offset;
+}
+
 bool in_kernel() { return t_sched.in_block; }
 
 // ---- host side ----
@@ -351,6 +391,7 @@ void run_block(const LaunchDesc& d, std::uint64_t linear, std::size_t stack_byte
   for (int k = 0; k < n; ++k) s.pos[static_cast<std::size_t>(s.order[static_cast<std::size_t>(k)])] = k;
   s.round_order = s.order;
   prepare_shared(s, d.shared_bytes);
+  prepare_static_shared(s);
   s.failure = nullptr;
   s.failure_thread = -1;
   s.switches = 0;
@@ -378,6 +419,7 @@ void run_block(const LaunchDesc& d, std::uint64_t linear, std::size_t stack_byte
   stats.context_switches += s.switches;
   if (s.failure) rethrow_failure(s);
   check_shared_guards(s);
+  check_static_shared_guards(s);
   ++stats.blocks;
   ++(fibers ? stats.fiber_blocks : stats.plain_blocks);
 }

@@ -13,10 +13,12 @@
 //     hardware limits, a write outside the dynamic shared memory buffer.
 //
 // What a kernel author must know:
-//   * Static __shared__ variables become `static thread_local`: they are shared by the threads of one
-//     block, but they are NOT reset between blocks or launches (they keep the previous block's data),
-//     and their bounds cannot be checked by this header (ASan does not instrument thread_local
-//     variables either; a -fsanitize=bounds/undefined build catches indexing past a fixed-size array).
+//   * Static shared arrays: declare them with CSGIS_STATIC_SHARED(T, name, dims) (kernels/cuda/
+//     cuda_common.cuh). Each block then gets fresh copies filled with 0xFF bytes (NaN), a write just
+//     past one is caught by a guard gap checked after the block, and their bytes plus the dynamic
+//     ones are checked against the 48 KiB limit. A plain `__shared__` variable still becomes
+//     `static thread_local`: shared by the threads of one block but NOT reset between blocks or
+//     launches, unchecked and uncounted (the emulator's own tests use it).
 //   * Dynamic shared memory: declare it with CSGIS_DYNAMIC_SHARED(T, name) (not `extern __shared__`).
 //     It is filled with 0xFF bytes (NaN for float) before each block, and guard bytes around it are
 //     checked after each block.
@@ -194,6 +196,10 @@ std::uint64_t warp_collective(Op op, unsigned mask, std::uint64_t value, unsigne
 int block_barrier(BarrierKind kind, int predicate);
 unsigned active_mask();
 void* dynamic_shared_ptr();
+// The block's copy of the static shared array declared at `key` (CSGIS_STATIC_SHARED): NaN-filled
+// at block start, followed by a guard gap checked after the block; static plus dynamic bytes are
+// checked against kMaxDynamicSharedBytes (48 KiB).
+void* static_shared(const void* key, std::size_t bytes);
 
 struct LaunchDesc {
   const char* name;          // may be null: then the kernel address names the launch

@@ -83,6 +83,16 @@ struct Sched {
   std::vector<unsigned char> shm_store;
   unsigned char* shm = nullptr;
   std::size_t shm_bytes = 0;
+  // Static shared memory (CSGIS_STATIC_SHARED): one fixed buffer, so pointers never move; each
+  // declaration of the running block gets a slice followed by a guard gap. Cleared per block.
+  struct StaticSlice {
+    const void* key;       // the declaration (address of its function-local tag)
+    std::size_t offset, bytes;
+  };
+  std::vector<unsigned char> static_store;
+  std::vector<StaticSlice> static_slices;
+  std::size_t static_end = 0;    // bytes of static_store in use, gaps included
+  std::size_t static_bytes = 0;  // what the declarations asked for (counted against the limit)
   std::uint64_t switches = 0;
   const void* host_stack_bottom = nullptr;
   std::size_t host_stack_size = 0;

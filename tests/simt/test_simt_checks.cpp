@@ -51,6 +51,28 @@ __global__ void fill_kernel(float* p, int n) {
   if (i < n) p[i] = 1.0f;
 }
 
+// Thread 0 records what its block's static array held before anyone wrote it, then writes it.
+__global__ void static_fresh_kernel(float* seen) {
+  CSGIS_STATIC_SHARED(float, sh, [32]);
+  if (threadIdx.x == 0) {
+    seen[blockIdx.x] = sh[0];
+    sh[0] = static_cast<float>(blockIdx.x);
+  }
+}
+
+// Writes `n` elements of a static array of 64.
+__global__ void static_overrun_kernel(int n) {
+  CSGIS_STATIC_SHARED(float, sh, [64]);
+  for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) sh[i] = 1.0f;
+}
+
+// 40 KiB of static shared memory; the launch adds dynamic bytes.
+__global__ void static_big_kernel(float* out) {
+  CSGIS_STATIC_SHARED(float, big, [10240]);
+  big[threadIdx.x] = 1.0f;
+  out[threadIdx.x] = big[threadIdx.x];
+}
+
 std::vector<float> broadcast(int with_barrier) {
   std::vector<float> out(4 * 64, 0.0f);
   simt::launch(dim3(4), dim3(64), sizeof(float), broadcast_kernel, out.data(), with_barrier);
@@ -146,4 +168,31 @@ TEST_CASE("simt device memory: a write past the end fails the launch, naming the
   CHECK_NOTHROW(simt::launch_named("fill", dim3(2), dim3(64), 0, fill_kernel, p, n));  // reported once
   CHECK(simt::untrack_device_allocation(p) == block.data());
   CHECK(simt::tracked_device_allocations() == before);
+}
+
+TEST_CASE("simt static shared memory: fresh NaN per block, guarded, counted against 48 KiB", "[simt]") {
+  std::vector<float> seen(3, 0.0f);
+  simt::launch(dim3(3), dim3(32), 0, static_fresh_kernel, seen.data());
+  for (float v : seen) CHECK(std::isnan(v));  // not the previous block's value, not zero
+
+  CHECK_NOTHROW(simt::launch_named("fits", dim3(2), dim3(32), 0, static_overrun_kernel, 64));
+  std::string msg;
+  try {
+    simt::launch_named("overrun", dim3(2), dim3(32), 0, static_overrun_kernel, 65);
+  } catch (const simt::Error& e) {
+    msg = e.what();
+  }
+  CHECK_THAT(msg, Catch::Contains("'overrun'") && Catch::Contains("past the end of a static shared array of 256 bytes"));
+
+  std::vector<float> out(32);
+  CHECK_NOTHROW(simt::launch(dim3(1), dim3(32), 8 * 1024, static_big_kernel, out.data()));  // 40 + 8 KiB
+  msg.clear();
+  try {
+    simt::launch_named("too_big", dim3(1), dim3(32), 8 * 1024 + 4, static_big_kernel, out.data());
+  } catch (const simt::Error& e) {
+    msg = e.what();
+  }
+  CHECK_THAT(msg, Catch::Contains("'too_big'") && Catch::Contains("40960 bytes of static plus 8196 of dynamic") &&
+                      Catch::Contains("48 KiB"));
+  CHECK(cudaGetLastError() == cudaErrorLaunchOutOfResources);
 }
