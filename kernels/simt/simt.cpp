@@ -236,7 +236,7 @@ constexpr std::size_t kMaxStaticArrays = 64;
 
 void prepare_static_shared(Sched& s) {
   if (s.static_store.empty())
-    s.static_store.assign(kMaxDynamicSharedBytes + kMaxStaticArrays * (kStaticGap + kShmAlign), kShmFill);
+    s.static_store.assign(kMaxDynamicSharedBytes + kMaxStaticArrays * (2 * kStaticGap + kShmAlign), kShmFill);
   else
     std::memset(s.static_store.data(), kShmFill, s.static_end);  // what the last block used
   s.static_slices.clear();
@@ -246,11 +246,16 @@ void prepare_static_shared(Sched& s) {
 
 void check_static_shared_guards(const Sched& s) {
   for (const Sched::StaticSlice& sl : s.static_slices)
-    for (std::size_t i = 0; i < kStaticGap; ++i)
+    for (std::size_t i = 0; i < kStaticGap; ++i) {
       if (s.static_store[sl.offset + sl.bytes + i] != guard_byte(i))
         throw Error(where(s) + ": write past the end of a static shared array of " + std::to_string(sl.bytes) +
                         " bytes: byte at offset " + std::to_string(sl.bytes + i) + " was modified",
                     cudaErrorIllegalAddress);
+      if (s.static_store[sl.offset - 1 - i] != guard_byte(i))
+        throw Error(where(s) + ": write before the start of a static shared array of " + std::to_string(sl.bytes) +
+                        " bytes: byte at offset -" + std::to_string(i + 1) + " was modified",
+                    cudaErrorIllegalAddress);
+    }
 }
 
 void check_shared_guards(const Sched& s) {
@@ -350,9 +355,11 @@ void* static_shared(const void* key, std::size_t bytes) {
                 cudaErrorLaunchOutOfResources);
   if (s.static_slices.size() >= kMaxStaticArrays)
     throw Error(where(s) + ": more than " + std::to_string(kMaxStaticArrays) + " static shared arrays");
-  const std::size_t offset = (s.static_end + kShmAlign - 1) / kShmAlign * kShmAlign;
+  // A guard gap on each side: an underflow of the first array would otherwise leave the buffer.
+  const std::size_t offset = (s.static_end + kStaticGap + kShmAlign - 1) / kShmAlign * kShmAlign;
   s.static_slices.push_back(Sched::StaticSlice{key, offset, bytes});
-  for (std::size_t i = 0; i < kStaticGap; ++i) s.static_store[offset + bytes + i] = guard_byte(i);
+  for (std::size_t i = 0; i < kStaticGap; ++i)
+    s.static_store[offset + bytes + i] = s.static_store[offset - 1 - i] = guard_byte(i);
   s.static_end = offset + bytes + kStaticGap;
   s.static_bytes += bytes;
   return s.static_store.data() + offset;

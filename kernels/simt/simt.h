@@ -15,8 +15,10 @@
 // What a kernel author must know:
 //   * Static shared arrays: declare them with CSGIS_STATIC_SHARED(T, name, dims) (kernels/cuda/
 //     cuda_common.cuh). Each block then gets fresh copies filled with 0xFF bytes (NaN), a write just
-//     past one is caught by a guard gap checked after the block, and their bytes plus the dynamic
-//     ones are checked against the 48 KiB limit. A plain `__shared__` variable still becomes
+//     before or past one is caught by the 64-byte guard gaps on both sides, checked after the block
+//     (a stride that jumps a gap is not), and their bytes plus the dynamic ones are checked against
+//     the 48 KiB limit when each declaration first runs (one on a path no thread takes is not
+//     counted: the GPU counts it). A plain `__shared__` variable still becomes
 //     `static thread_local`: shared by the threads of one block but NOT reset between blocks or
 //     launches, unchecked and uncounted (the emulator's own tests use it).
 //   * Dynamic shared memory: declare it with CSGIS_DYNAMIC_SHARED(T, name) (not `extern __shared__`).
@@ -211,6 +213,7 @@ struct LaunchDesc {
 };
 void run_launch(const LaunchDesc& desc);  // throws simt::Error
 void check_device_memory(const LaunchDesc& desc);  // throws simt::Error on a damaged guard zone
+std::string repair_device_memory();  // the first damaged guard zone ("" if none); all are repaired
 
 template <class... P>
 struct KernelCall {

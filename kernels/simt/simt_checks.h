@@ -11,7 +11,10 @@ namespace simt {
 // the returned pointer is kDeviceGuardBytes into it. The allocation is filled with kFreshDeviceByte
 // (NaN as float: a kernel that reads memory nobody wrote sees NaN, not the zeros a fresh host page
 // happens to hold), and the guard zones on both sides are verified after every launch (a damaged one
-// fails that launch, naming the kernel) and at untrack (reported on stderr: frees run in destructors).
+// fails that launch, naming the kernel; a launch that failed otherwise names it too) and at untrack
+// (reported on stderr: frees run in destructors). Every live allocation is checked, from every host
+// thread: with two host threads launching at once, damage done by one thread's kernel may be
+// reported by the other's launch. Copies (cudaMemcpy) are not checked themselves; the next launch is.
 constexpr std::size_t kDeviceGuardBytes = 256;
 constexpr unsigned char kFreshDeviceByte = 0xFF;
 void* track_device_allocation(void* block, std::size_t bytes);  // returns the user pointer

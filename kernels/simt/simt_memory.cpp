@@ -78,18 +78,24 @@ std::size_t tracked_device_allocations() {
 }
 
 namespace detail {
-void check_device_memory(const LaunchDesc& desc) {
+std::string repair_device_memory() {
   std::lock_guard<std::mutex> lock(registry_mutex());
+  std::string found;
   for (const auto& [user, t] : registry()) {
     const std::string bad = damage(user, t.bytes);
     if (bad.empty()) continue;
+    if (found.empty())
+      found = bad + " (allocation at " + std::to_string(reinterpret_cast<std::uintptr_t>(user)) + ")";
     // Repaired once reported, so that later launches are not blamed for this one.
     unsigned char* u = const_cast<unsigned char*>(user);
     for (std::size_t i = 0; i < kDeviceGuardBytes; ++i) u[t.bytes + i] = *(u - 1 - i) = guard_byte(i);
-    throw Error(describe_launch(desc) + ": " + bad + " (allocation at " +
-                      std::to_string(reinterpret_cast<std::uintptr_t>(user)) + ")",
-                  cudaErrorIllegalAddress);
   }
+  return found;
+}
+
+void check_device_memory(const LaunchDesc& desc) {
+  const std::string bad = repair_device_memory();
+  if (!bad.empty()) throw Error(describe_launch(desc) + ": " + bad, cudaErrorIllegalAddress);
 }
 }  // namespace detail
 

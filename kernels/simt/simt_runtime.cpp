@@ -184,6 +184,14 @@ void run_launch(const LaunchDesc& d) {
     check_device_memory(d);
   } catch (const Error& e) {
     t_last_stats = stats;
+    // A launch that failed may also have written outside an allocation: say so now, rather than
+    // blame the next launch.
+    const std::string damage = repair_device_memory();
+    if (!damage.empty()) {
+      const std::string msg = std::string(e.what()) + "; also: " + damage;
+      record(e.code(), msg);
+      throw Error(msg, e.code());
+    }
     record(e.code(), e.what());
     throw;
   } catch (const std::exception& e) {

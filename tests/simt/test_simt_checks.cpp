@@ -60,10 +60,11 @@ __global__ void static_fresh_kernel(float* seen) {
   }
 }
 
-// Writes `n` elements of a static array of 64.
-__global__ void static_overrun_kernel(int n) {
+// Writes elements [first, n) of a static array of 64 (first = -1: one before its start).
+__global__ void static_overrun_kernel(int first, int n) {
   CSGIS_STATIC_SHARED(float, sh, [64]);
-  for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) sh[i] = 1.0f;
+  float* p = sh;  // through a pointer: indexing the array type past its end is what UBSan's bounds check stops first
+  for (int i = first + static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) p[i] = 1.0f;
 }
 
 // 40 KiB of static shared memory; the launch adds dynamic bytes.
@@ -166,6 +167,17 @@ TEST_CASE("simt device memory: a write past the end fails the launch, naming the
                       Catch::Contains("400 bytes"));
   CHECK(cudaGetLastError() == cudaErrorIllegalAddress);
   CHECK_NOTHROW(simt::launch_named("fill", dim3(2), dim3(64), 0, fill_kernel, p, n));  // reported once
+  // A launch that fails for another reason (here: an invalid block size) still names the damage.
+  p[n] = 0.0f;  // as a buggy copy would
+  msg.clear();
+  try {
+    simt::launch_named("bad_config", dim3(1), dim3(2048), 0, fill_kernel, p, n);
+  } catch (const simt::Error& e) {
+    msg = e.what();
+  }
+  CHECK_THAT(msg, Catch::Contains("'bad_config'") && Catch::Contains("1024 threads") &&
+                      Catch::Contains("also: byte 0 past the end"));
+  CHECK_NOTHROW(simt::launch_named("fill", dim3(2), dim3(64), 0, fill_kernel, p, n));
   CHECK(simt::untrack_device_allocation(p) == block.data());
   CHECK(simt::tracked_device_allocations() == before);
 }
@@ -175,14 +187,21 @@ TEST_CASE("simt static shared memory: fresh NaN per block, guarded, counted agai
   simt::launch(dim3(3), dim3(32), 0, static_fresh_kernel, seen.data());
   for (float v : seen) CHECK(std::isnan(v));  // not the previous block's value, not zero
 
-  CHECK_NOTHROW(simt::launch_named("fits", dim3(2), dim3(32), 0, static_overrun_kernel, 64));
+  CHECK_NOTHROW(simt::launch_named("fits", dim3(2), dim3(32), 0, static_overrun_kernel, 0, 64));
   std::string msg;
   try {
-    simt::launch_named("overrun", dim3(2), dim3(32), 0, static_overrun_kernel, 65);
+    simt::launch_named("overrun", dim3(2), dim3(32), 0, static_overrun_kernel, 0, 65);
   } catch (const simt::Error& e) {
     msg = e.what();
   }
   CHECK_THAT(msg, Catch::Contains("'overrun'") && Catch::Contains("past the end of a static shared array of 256 bytes"));
+  msg.clear();
+  try {
+    simt::launch_named("underrun", dim3(2), dim3(32), 0, static_overrun_kernel, -1, 64);
+  } catch (const simt::Error& e) {
+    msg = e.what();
+  }
+  CHECK_THAT(msg, Catch::Contains("'underrun'") && Catch::Contains("before the start of a static shared array"));
 
   std::vector<float> out(32);
   CHECK_NOTHROW(simt::launch(dim3(1), dim3(32), 8 * 1024, static_big_kernel, out.data()));  // 40 + 8 KiB
