@@ -5,7 +5,7 @@
 #if CSGIS_HAS_CUDA
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include <cudnn.h>
+#include "kernels/cuda/conv2d_cudnn.h"
 
 #define CSGIS_CUDART(expr)                                                                 \
   do {                                                                                     \
@@ -121,14 +121,9 @@ void* cublas_create(cudaStream_t stream) {
 
 void cublas_destroy(void* handle) noexcept { cublasDestroy(static_cast<cublasHandle_t>(handle)); }
 
-void* cudnn_create(cudaStream_t stream) {
-  cudnnHandle_t h = nullptr;
-  CSGIS_CHECK(cudnnCreate(&h) == CUDNN_STATUS_SUCCESS, "cudnnCreate failed");
-  cudnnSetStream(h, stream);
-  return h;
-}
+void* cudnn_create(cudaStream_t stream) { return cudnn::create_session(stream); }
 
-void cudnn_destroy(void* handle) noexcept { cudnnDestroy(static_cast<cudnnHandle_t>(handle)); }
+void cudnn_destroy(void* handle) noexcept { cudnn::destroy_session(handle); }
 
 }  // namespace csgis::cuda_backend
 

@@ -49,7 +49,7 @@ struct ConvBenchOptions {
   int64_t batch = 2, channels = 64, size = 64, dilation = 1, kernel = 3;
   int warmup = 3, repeats = 15, threads = 0;
   std::string device = "cpu", isa;
-  bool cudnn = false, winograd = false;
+  bool cudnn = false, cudnn_tf32 = false, winograd = false;
 };
 
 double median(std::vector<double> v) {
@@ -69,6 +69,7 @@ int run_conv_bench(const ConvBenchOptions& o) {
   const Device dev = Device::parse(o.device);
   Context& ctx = current_context();
   ctx.use_cudnn = o.cudnn;
+  ctx.cudnn_tf32 = o.cudnn_tf32;
   ctx.cpu_conv_winograd = o.winograd;
   Generator gen(1);
   Tensor x = Tensor::randn({o.batch, o.channels, o.size, o.size}, &gen, DType::F32, dev).set_requires_grad(true);
@@ -99,7 +100,7 @@ int run_conv_bench(const ConvBenchOptions& o) {
   const double flops = 2.0 * o.batch * o.channels * o.channels * o.kernel * o.kernel * o.size * o.size;
   nlohmann::json j = {{"op", "conv2d"},
                       {"device", dev.str()},
-                      {"impl", o.cudnn ? "cudnn" : o.winograd ? "csgis-winograd" : "csgis"},
+                      {"impl", o.cudnn ? (o.cudnn_tf32 ? "cudnn-tf32" : "cudnn") : o.winograd ? "csgis-winograd" : "csgis"},
                       {"cpu_isa", isa},
                       {"batch", o.batch},
                       {"channels", o.channels},
@@ -601,7 +602,9 @@ Runner add_bench_command(CLI::App& app) {
   flags::threads(conv, o->threads);
   flags::isa(conv, o->isa);
   flags::timing(conv, o->repeats, &o->warmup);
-  conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only)");
+  auto* cudnn_flag = conv->add_flag("--cudnn", o->cudnn, "use cuDNN's convolution instead of ours (CUDA only; FP32 FMA math)");
+  conv->add_flag("--cudnn-tf32", o->cudnn_tf32, "with --cudnn: let cuDNN use TF32 tensor cores (PyTorch's default)")
+      ->needs(cudnn_flag);
   conv->add_flag("--winograd", o->winograd, kWinogradHelp);
   auto t = std::make_shared<TrainStepOptions>();
   auto* ts = bench->add_subcommand("train-step", "one JESS training step (forward, edge + reconstruction losses, optionally DTV and the contrastive terms, backward, Adam)");

@@ -33,7 +33,12 @@ def main():
     p.add_argument("--blocks", type=str, default="12,3,6", help="feature,smooth,enhance rHDC blocks")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--save", type=str, default="", help="write the network as safetensors here")
+    p.add_argument("--device", type=str, default="cpu", help="cuda: synchronized timing, TF32 off (float32 like ours)")
     a = p.parse_args()
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     torch.set_num_threads(a.threads)
     fb, sb, eb = (int(v) for v in a.blocks.split(","))
     gen = torch.Generator().manual_seed(4)
@@ -43,7 +48,8 @@ def main():
     model.eval()
     if a.save:
         save_safetensors(a.save, list(model.state_dict().items()))
-    x = torch.rand(1, 3, a.size, a.size, generator=gen)
+    x = torch.rand(1, 3, a.size, a.size, generator=gen).to(dev)
+    model = model.to(dev)
     times = []
     with torch.inference_mode():
         for i in range(1 + a.repeats):
@@ -55,10 +61,12 @@ def main():
                 times.append((time.perf_counter() - t0) * 1e3)
     ms = statistics.median(times)
     mp = a.size * a.size / 1e6
-    print(json.dumps({"op": "smooth", "impl": "pytorch " + torch.__version__, "threads": a.threads, "size": a.size,
+    print(json.dumps({"op": "smooth", "impl": "pytorch " + torch.__version__, "device": a.device,
+                      "threads": a.threads, "size": a.size,
                       "dim": a.dim, "blocks": a.blocks, "repeats": a.repeats, "median_ms": ms,
                       "ms_per_megapixel": ms / mp,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                      **({"peak_device_mb": torch.cuda.max_memory_allocated() / 2**20} if dev.type == "cuda" else {})}))
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ RAW_SCALE = 1.0 / 255.0
 
 
 def vgg_taps(vgg, rgb):
-    h = rgb * 255.0 - HED_MEAN
+    h = rgb * 255.0 - HED_MEAN.to(rgb.device)
     relu1_2 = vgg[:4](h)
     relu2_2 = vgg[4:](relu1_2)
     return [relu1_2 * RAW_SCALE, relu2_2 * RAW_SCALE]
@@ -134,25 +134,38 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--full", action="store_true", help="the full model's losses (see the module docstring)")
+    p.add_argument("--device", type=str, default="cpu", help="cuda: synchronized timing, TF32 off (float32 like ours)")
+    p.add_argument("--amp", choices=["off", "bf16", "fp16"], default="off",
+                   help="CUDA: autocast the forward and loss (PyTorch's mixed precision; fp16 with a GradScaler)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     fb, sb, eb = (int(v) for v in a.blocks.split(","))
-    model = Jess(3, 3, a.dim, fb, sb, eb).train()
+    model = Jess(3, 3, a.dim, fb, sb, eb).train().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.rand(a.batch, 3, a.size, a.size)
-    gt = torch.rand(a.batch, 3, a.size, a.size)
-    e = (torch.rand(a.batch, 1, a.size, a.size) < 0.1).float()
-    window = gaussian_window(3)
-    negative = torch.rand(a.batch, 3, a.size, a.size)
+    x = torch.rand(a.batch, 3, a.size, a.size, device=dev)
+    gt = torch.rand(a.batch, 3, a.size, a.size, device=dev)
+    e = (torch.rand(a.batch, 1, a.size, a.size, device=dev) < 0.1).float()
+    window = gaussian_window(3).to(dev)
+    negative = torch.rand(a.batch, 3, a.size, a.size, device=dev)
     if a.full:
-        vgg = vgg16_relu2_2()
-        phi = DeepLab(7, 16).eval()
+        vgg = vgg16_relu2_2().to(dev)
+        phi = DeepLab(7, 16).eval().to(dev)
         for q in phi.parameters():
             q.requires_grad_(False)
+    import contextlib
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(a.amp)
+    autocast = (lambda: torch.autocast("cuda", dtype=amp_dtype)) if amp_dtype else contextlib.nullcontext
+    scaler = torch.amp.GradScaler("cuda") if a.amp == "fp16" else None
     times = []
     for i in range(a.warmup + a.repeats):
         t0 = time.perf_counter()
+        ctx = autocast()
+        ctx.__enter__()
         loss, s0, s1 = base_loss(model, x, gt, e, window)
         if a.full:
             loss = loss + dtv(s0, gt, e) + dtv(s1, gt, e)
@@ -160,20 +173,31 @@ def main():
             fa = vgg_taps(vgg, s1)
             with torch.no_grad():
                 fp, fn = vgg_taps(vgg, gt), vgg_taps(vgg, negative)
-                labels = phi((gt - IMAGENET_MEAN) / IMAGENET_STD).argmax(1)
+                labels = phi((gt - IMAGENET_MEAN.to(dev)) / IMAGENET_STD.to(dev)).argmax(1)
             loss = loss + torch.clamp(gram_distance(fa, fp) - gram_distance(fa, fn) + 0.04, min=0)
-            loss = loss + F.cross_entropy(phi((s1 - IMAGENET_MEAN) / IMAGENET_STD), labels, ignore_index=255)
+            loss = loss + F.cross_entropy(phi((s1 - IMAGENET_MEAN.to(dev)) / IMAGENET_STD.to(dev)), labels, ignore_index=255)
+        ctx.__exit__(None, None, None)
         opt.zero_grad()
-        loss.backward()
-        opt.step()
+        if scaler:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            opt.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
         if i >= a.warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"op": "train-step", "impl": "pytorch " + torch.__version__, "threads": a.threads,
+    print(json.dumps({"op": "train-step", "impl": "pytorch " + torch.__version__ + ("" if a.amp == "off" else " amp-" + a.amp),
+                      "device": a.device,
+                      "threads": a.threads,
                       "batch": a.batch, "size": a.size, "dim": a.dim, "blocks": a.blocks,
                       "losses": "full (edge+recon+dtv+contrast_gray+contrast_gram+seg_ce label-free)" if a.full
                       else "edge+recon(S0,S1)",
                       "step_ms": statistics.median(times), "min_step_ms": min(times),
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      **({"peak_device_mb": torch.cuda.max_memory_allocated() / 2**20} if dev.type == "cuda" else {})}))
 
 
 if __name__ == "__main__":

@@ -36,14 +36,15 @@ namespace cudnn_bridge {
 #if CSGIS_HAS_CUDA
 void* handle() { return current_context().cudnn_handle(); }
 cudaStream_t stream() { return current_context().stream(); }
+bool tf32() { return current_context().cudnn_tf32; }
 void forward(const Conv2dShape& s, const float* x, const float* w, const float* b, float* y) {
-  cudnn::conv2d_forward(handle(), s, x, w, b, y, stream());
+  cudnn::conv2d_forward(handle(), s, x, w, b, y, stream(), tf32());
 }
 void backward_input(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-  cudnn::conv2d_backward_input(handle(), s, dy, w, dx, stream());
+  cudnn::conv2d_backward_input(handle(), s, dy, w, dx, stream(), tf32());
 }
 void backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
-  cudnn::conv2d_backward_weight(handle(), s, x, dy, dw, stream());
+  cudnn::conv2d_backward_weight(handle(), s, x, dy, dw, stream(), tf32());
 }
 void backward_bias(const Conv2dShape& s, const float* dy, float* db) {
   cudnn::conv2d_backward_bias(handle(), s, dy, db, stream());

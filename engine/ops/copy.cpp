@@ -23,6 +23,20 @@ struct VersionBump {
     if (t.defined() && t.impl()->storage) t.impl()->storage->bump_version();
   }
 };
+
+// `t`'s layout in 4-byte words: `words` per element (2 for int64 and float64) become an innermost
+// dimension of that size, contiguous, with every element stride scaled by it.
+StridedLayout word_layout(const Tensor& t, int words) {
+  StridedLayout l = layout_of(t);
+  if (words == 1) return l;
+  CSGIS_CHECK(l.ndim < kMaxDims, "device copy of ", dtype_name(t.dtype()), ": at most ", kMaxDims - 1,
+              " dimensions, got ", l.ndim);
+  for (int d = 0; d < l.ndim; ++d) l.strides[d] *= words;
+  l.sizes[l.ndim] = words;
+  l.strides[l.ndim] = 1;
+  ++l.ndim;
+  return l;
+}
 }  // namespace
 
 Tensor& Tensor::copy_(const Tensor& src) {
@@ -33,8 +47,9 @@ Tensor& Tensor::copy_(const Tensor& src) {
               "copy_ into a tensor that requires grad (wrap in NoGradGuard)");
   const Device sd = src.device(), dd = device();
   if (numel() == 0) return *this;
-  // The emulated device runs float32 copies through the CUDA kernel, so the emulator tests it.
-  const bool simt_kernel = sd.is_simt() && dd.is_simt() && src.dtype() == DType::F32 && dtype() == DType::F32;
+  // The emulated device runs same-dtype copies through the CUDA kernel, as CUDA does, so the
+  // emulator tests that path.
+  const bool simt_kernel = sd.is_simt() && dd.is_simt() && src.dtype() == dtype();
   if (sd.is_host_memory() && dd.is_host_memory() && !simt_kernel) {
     const auto sl = layout_of(src), dl = layout_of(*this);
     auto run = [&](auto s0, auto d0) {
@@ -53,8 +68,14 @@ Tensor& Tensor::copy_(const Tensor& src) {
   CSGIS_CHECK(src.dtype() == dtype(), "copy_ across devices needs equal dtypes (", dtype_name(src.dtype()),
               " to ", dtype_name(dtype()), "); convert on the host first");
   if ((sd.is_cuda() && dd.is_cuda()) || simt_kernel) {
-    CSGIS_CHECK(dtype() == DType::F32, "CUDA copies are float32");
-    CSGIS_GPU_CALL(dd, strided_copy, src.data<float>(), layout_of(src), data<float>(), layout_of(*this));
+    // One kernel for every dtype: it moves 4-byte words, so an 8-byte element (int64, float64) is
+    // two words, an innermost dimension of 2 with the strides doubled. (The first run on a GPU
+    // found int64 BatchNorm counters failing here; the emulator took the host path for them.)
+    const int words = int(dtype_size(dtype()) / sizeof(float));
+    CSGIS_CHECK(words == 1 || words == 2, "device copy of ", dtype_name(dtype()), ": elements of ",
+                dtype_size(dtype()), " bytes");
+    CSGIS_GPU_CALL(dd, strided_copy, static_cast<const float*>(src.raw_data()), word_layout(src, words),
+                   static_cast<float*>(raw_data()), word_layout(*this, words));
     return *this;
   }
   // Host <-> device: bring both sides to contiguous buffers, then one memcpy.

@@ -171,6 +171,8 @@ struct LaunchStats {
   unsigned host_threads = 1;
 };
 LaunchStats last_launch_stats();
+// Kernel launches this host thread has made (tests: did an op take the device path?).
+std::uint64_t launch_count();
 std::string last_error_message();  // detail of the error cudaGetLastError() would return ("" if none)
 
 // Settings of the calling host thread (0 = from the environment, see the top of this file).

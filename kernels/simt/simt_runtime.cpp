@@ -15,6 +15,7 @@ namespace {
 thread_local cudaError_t t_last_error = cudaSuccess;
 thread_local std::string t_last_message;
 thread_local simt::LaunchStats t_last_stats;
+thread_local std::uint64_t t_launch_count = 0;  // every launch of this host thread, failed ones too
 thread_local int t_host_threads = 0;           // 0: CSGIS_SIMT_THREADS
 thread_local std::size_t t_stack_bytes = 0;    // 0: CSGIS_SIMT_STACK_KB
 thread_local bool t_schedule_set = false;     // false: CSGIS_SIMT_SCHEDULE decides
@@ -155,6 +156,7 @@ std::string describe_launch(const LaunchDesc& d) {
 
 void run_launch(const LaunchDesc& d) {
   LaunchStats stats;
+  ++t_launch_count;
   try {
     if (in_kernel())
       throw Error(describe_launch(d) + ": launching a kernel from inside a kernel is not supported");
@@ -205,6 +207,7 @@ void run_launch(const LaunchDesc& d) {
 }  // namespace detail
 
 LaunchStats last_launch_stats() { return t_last_stats; }
+std::uint64_t launch_count() { return t_launch_count; }
 std::string last_error_message() { return t_last_message; }
 void set_host_threads(int n) { t_host_threads = n > 0 ? n : 0; }
 void set_fiber_stack_size(std::size_t bytes) { t_stack_bytes = bytes; }

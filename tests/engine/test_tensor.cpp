@@ -1,12 +1,16 @@
 // Tensor basics: creation, views sharing storage, copies across devices and dtypes, from_blob.
 #include <catch2/catch.hpp>
 
+#include <climits>
+#include <cstring>
+#include <iostream>
 #include <set>
 #include <stdexcept>
 
 #include "engine/autograd.h"
 #include "engine/context.h"
 #include "engine/ops.h"
+#include "kernels/simt/simt.h"
 
 using namespace csgis;
 
@@ -72,6 +76,67 @@ TEST_CASE("tensor: dtype conversion and cross-device copies", "[unit]") {
   CHECK(e.to(Device::cpu()).to_vector<float>() == a.permute({2, 0, 1}).contiguous().to_vector<float>());
   Tensor view_on_device = a.to(Device::simt()).permute({1, 2, 0}).contiguous();
   CHECK(view_on_device.to_vector<float>() == a.permute({1, 2, 0}).contiguous().to_vector<float>());
+}
+
+namespace {
+// Device-to-device copies of 8-byte elements (int64, float64) on `dev`: a permuted gather, a
+// strided scatter and a 0-d clone keep every bit, payload NaNs and extreme integers included.
+void check_wide_device_copies(Device dev) {
+  std::vector<int64_t> ints(60);
+  std::vector<double> reals(60);
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < ints.size(); ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    ints[i] = int64_t(state);
+    std::memcpy(&reals[i], &state, sizeof state);
+  }
+  ints[0] = INT64_MIN;
+  ints[1] = 0x7f8000017fc00001ll;  // both 4-byte halves are float NaN patterns (signalling, quiet)
+  const uint64_t payload_nan = 0x7ff0000000000123ull;
+  std::memcpy(&reals[2], &payload_nan, sizeof payload_nan);
+  const Tensor hi = Tensor::from_blob(ints.data(), {3, 4, 5}, Device::cpu(), DType::I64);
+  const Tensor hr = Tensor::from_blob(reals.data(), {3, 4, 5}, Device::cpu(), DType::F64);
+  auto bits = [](const Tensor& t) {
+    const Tensor h = t.to(Device::cpu()).contiguous();
+    std::vector<uint64_t> out(size_t(h.numel()));
+    std::memcpy(out.data(), h.raw_data(), out.size() * 8);
+    return out;
+  };
+  for (const Tensor& host : {hi, hr}) {
+    INFO(dtype_name(host.dtype()) << " on " << dev.str());
+    const Tensor d = host.to(dev);
+    const std::uint64_t launches = simt::launch_count();
+    const Tensor gathered = d.permute({2, 0, 1}).contiguous();
+    // On the emulator the copy is a kernel launch, as on CUDA (it once ran on the host instead and
+    // so hid what failed on the GPU).
+    if (dev.is_simt()) CHECK(simt::launch_count() == launches + 1);
+    CHECK(bits(gathered) == bits(host.permute({2, 0, 1}).contiguous()));
+    Tensor wide = Tensor::zeros({3, 4, 10}, host.dtype(), dev);
+    {
+      autograd::NoGradGuard no_grad;
+      wide.slice(2, 1, 10, 2).copy_(d);
+    }
+    const std::vector<uint64_t> w = bits(wide), h = bits(host);
+    for (size_t i = 0; i < h.size(); ++i) {
+      CHECK(w[2 * i + 1] == h[i]);
+      CHECK(w[2 * i] == 0);
+    }
+    const Tensor scalar = d.slice(0, 1, 2).slice(1, 2, 3).slice(2, 3, 4).reshape({}).clone();
+    CHECK(bits(scalar) == std::vector<uint64_t>{h[1 * 20 + 2 * 5 + 3]});
+  }
+}
+}  // namespace
+
+TEST_CASE("tensor: int64 and float64 copies on the emulated device run the device kernel, every bit kept", "[simt]") {
+  check_wide_device_copies(Device::simt());
+}
+
+TEST_CASE("tensor: int64 and float64 copies on a real GPU, every bit kept", "[gpu]") {
+  if (!cuda_available()) {
+    std::cout << "SKIPPED: no CUDA device" << std::endl;
+    return;
+  }
+  check_wide_device_copies(Device::cuda());
 }
 
 TEST_CASE("tensor: from_blob wraps host memory without copying", "[unit]") {

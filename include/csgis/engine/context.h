@@ -46,6 +46,8 @@ class Context {
   // Run-time switches, read by the ops when they run (so two contexts on two threads may differ):
   // convolutions on CUDA use cuDNN instead of our implicit-GEMM kernels;
   bool use_cudnn = false;
+  // ... and let cuDNN use TF32 tensor cores (PyTorch's default for convolutions; else FP32 FMA);
+  bool cudnn_tf32 = false;
   // matmul/bmm on CUDA use cuBLAS (else the hand-written tiled kernel);
   bool use_cublas = true;
   // The micro-kernels of float convolutions on the CPU: the portable loops (Generic), AVX2/FMA or
@@ -61,6 +63,7 @@ class Context {
   OpProfile* profile = nullptr;
 
   // Lazily created, owned by this context (opaque so that this header needs no CUDA include).
+  // cudnn_handle() is a cuDNN session: the handle plus the algorithm chosen per conv shape.
   void* cublas_handle();
   void* cudnn_handle();
 
