@@ -7,6 +7,7 @@
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "kernels/common/batchnorm_partials.h"
 #include "kernels/cpu/batchnorm.h"
 #define CSGIS_GPU_LAUNCHERS "kernels/cuda/batchnorm.h"
 #include "kernels/gpu.h"
@@ -48,8 +49,9 @@ void compute_stats(const Tensor& xc, const BnDims& d, bool use_batch, Tensor& ru
                                      invstd.data<T>());
     });
   } else if (use_batch) {
+    Tensor workspace = Tensor::empty({batchnorm_workspace_floats(d.N, d.C, d.S)}, DType::F32, dev);
     CSGIS_GPU_CALL(dev, batchnorm_stats, xc.data<float>(), d.N, d.C, d.S, eps, momentum, mean.data<float>(),
-                   invstd.data<float>(), ptr<float>(running_mean), ptr<float>(running_var));
+                   invstd.data<float>(), ptr<float>(running_mean), ptr<float>(running_var), workspace.data<float>());
   } else {
     CSGIS_GPU_CALL(dev, batchnorm_eval_stats, running_mean.data<float>(), running_var.data<float>(), d.C, eps,
                    mean.data<float>(), invstd.data<float>());
@@ -80,8 +82,10 @@ std::vector<Tensor> bn_backward(const Tensor& g, const Tensor& xc, const Tensor&
                                           sum_dy.data<T>(), sum_dy_xhat.data<T>(), d.N, d.C, d.S);
       });
     } else {
+      Tensor workspace = Tensor::empty({batchnorm_workspace_floats(d.N, d.C, d.S)}, DType::F32, dev);
       CSGIS_GPU_CALL(dev, batchnorm_backward_reduce, dy.data<float>(), xc.data<float>(), mean.data<float>(),
-                     invstd.data<float>(), sum_dy.data<float>(), sum_dy_xhat.data<float>(), d.N, d.C, d.S);
+                     invstd.data<float>(), sum_dy.data<float>(), sum_dy_xhat.data<float>(), d.N, d.C, d.S,
+                     workspace.data<float>());
     }
   }
   Tensor dx_sum_dy = sum_dy, dx_sum_dy_xhat = sum_dy_xhat;

@@ -1,14 +1,18 @@
-// Batch normalisation kernels (float32). Per-channel reductions run one block per channel: every
-// thread strides over the channel's N*S elements, then a warp-shuffle reduction and a pass across
-// warps through shared memory. Elementwise passes are grid-stride loops over the whole tensor.
+// Batch normalisation kernels (float32). The per-channel reductions run in two launches: many
+// blocks per channel each sum a contiguous piece of it (kernels/common/batchnorm_partials.h), then
+// one thread per channel adds the pieces in a fixed order (deterministic, no atomics). The
+// elementwise passes run over (plane, position) grids, a plane being one (n, c) row of S values,
+// so the channel and the per-channel scale come once per block rather than by a division per
+// element. On an H200 the one-block-per-channel version took 20% of a training step (docs/perf.md).
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/batchnorm.h"
+#include "kernels/common/batchnorm_partials.h"
 
 namespace csgis {
 namespace CSGIS_GPU_NS {
 
 namespace {
-constexpr int kMaxWarps = 16;
+constexpr int kWarps = kBatchnormReduceThreads / 32;
 constexpr int kElementwiseThreads = 256;
 
 // Sum of v over the whole block, returned to every thread. `scratch` holds one float per warp; the
@@ -25,36 +29,76 @@ __device__ float block_sum(float v, float* scratch) {
   return v;
 }
 
-// Offset of element i (0 <= i < N*S) of channel c in an [N, C, S] tensor.
-__device__ __forceinline__ int64_t channel_offset(int64_t i, int64_t c, int64_t C, int64_t S) {
-  const int64_t n = i / S;
-  return (n * C + c) * S + (i - n * S);
+// The piece [begin, end) of channel c's M = N*S values that block (blockIdx.x = piece, blockIdx.y =
+// channel) sums, walked by each thread from `begin + threadIdx.x` in steps of blockDim.x: one
+// division to find its first (n, s), then carries instead of a division per value.
+struct PieceWalk {
+  int64_t i, end, n, s;
+  __device__ PieceWalk(int64_t M, int64_t S, int64_t pieces) {
+    const int64_t chunk = (M + pieces - 1) / pieces;
+    const int64_t begin = int64_t(blockIdx.x) * chunk;
+    end = begin + chunk < M ? begin + chunk : M;
+    i = begin + threadIdx.x;
+    n = i / S;
+    s = i - n * S;
+  }
+  __device__ bool more() const { return i < end; }
+  __device__ int64_t offset(int64_t c, int64_t C, int64_t S) const { return (n * C + c) * S + s; }
+  __device__ void next(int64_t S) {
+    i += blockDim.x;
+    s += blockDim.x;
+    while (s >= S) {
+      s -= S;
+      ++n;
+    }
+  }
+};
+
+// Partial sums of channel c's values shifted by its first value K = x[n=0, c, s=0]:
+// ws[2 (c P + p)] = sum (x - K), ws[2 (c P + p) + 1] = sum (x - K)^2. The shift keeps the one-pass
+// variance free of the cancellation E[x^2] - E[x]^2 suffers for large means.
+__global__ void bn_stats_partial_kernel(const float* __restrict__ x, int64_t N, int64_t C, int64_t S,
+                                        int64_t pieces, float* __restrict__ ws) {
+  CSGIS_STATIC_SHARED(float, scratch, [kWarps]);
+  const int64_t c = blockIdx.y;
+  const float K = x[c * S];
+  float s1 = 0.f, s2 = 0.f;
+  for (PieceWalk w(N * S, S, pieces); w.more(); w.next(S)) {
+    const float d = x[w.offset(c, C, S)] - K;
+    s1 += d;
+    s2 += d * d;
+  }
+  s1 = block_sum(s1, scratch);
+  s2 = block_sum(s2, scratch);
+  if (threadIdx.x == 0) {
+    float* out = ws + 2 * (c * pieces + blockIdx.x);
+    out[0] = s1;
+    out[1] = s2;
+  }
 }
 
-// mean = sum x / M, invstd = 1/sqrt(sum (x-mean)^2 / M + eps), running <- (1-m) running + m batch
-// (unbiased variance for running_var); one block per channel, M = N*S.
-__global__ void bn_stats_kernel(const float* __restrict__ x, int64_t N, int64_t C, int64_t S, float eps,
-                                float momentum, float* __restrict__ mean, float* __restrict__ invstd,
-                                float* __restrict__ running_mean, float* __restrict__ running_var) {
-  CSGIS_STATIC_SHARED(float, scratch, [kMaxWarps]);
-  const int64_t c = blockIdx.x, M = N * S;
-  float s = 0.f;
-  for (int64_t i = threadIdx.x; i < M; i += blockDim.x) s += x[channel_offset(i, c, C, S)];
-  const float mu = block_sum(s, scratch) / float(M);
-  // Second pass over squared deviations: avoids the cancellation of E[x^2] - E[x]^2.
-  float q = 0.f;
-  for (int64_t i = threadIdx.x; i < M; i += blockDim.x) {
-    const float d = x[channel_offset(i, c, C, S)] - mu;
-    q += d * d;
-  }
-  q = block_sum(q, scratch);
-  if (threadIdx.x == 0) {
-    const float var = q / float(M);
+// mean, invstd and the running statistics (unbiased variance for running_var) from the partial
+// sums, added in piece order in double; one thread per channel.
+__global__ void bn_stats_finish_kernel(const float* __restrict__ x, const float* __restrict__ ws, int64_t N,
+                                       int64_t C, int64_t S, int64_t pieces, float eps, float momentum,
+                                       float* __restrict__ mean, float* __restrict__ invstd,
+                                       float* __restrict__ running_mean, float* __restrict__ running_var) {
+  const int64_t M = N * S;
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(gridDim.x) * blockDim.x) {
+    double s1 = 0, s2 = 0;
+    for (int64_t p = 0; p < pieces; ++p) {
+      s1 += double(ws[2 * (c * pieces + p)]);
+      s2 += double(ws[2 * (c * pieces + p) + 1]);
+    }
+    const double shift = s1 / double(M);
+    double var = s2 / double(M) - shift * shift;
+    if (var < 0) var = 0;
+    const float mu = float(double(x[c * S]) + shift);
     mean[c] = mu;
-    invstd[c] = 1.f / sqrtf(var + eps);
+    invstd[c] = float(1.0 / sqrt(var + double(eps)));
     if (running_mean) running_mean[c] = (1.f - momentum) * running_mean[c] + momentum * mu;
     if (running_var) {
-      const float unbiased = M > 1 ? q / float(M - 1) : var;
+      const float unbiased = float(M > 1 ? var * double(M) / double(M - 1) : var);
       running_var[c] = (1.f - momentum) * running_var[c] + momentum * unbiased;
     }
   }
@@ -70,79 +114,111 @@ __global__ void bn_eval_stats_kernel(const float* __restrict__ running_mean,
   }
 }
 
-// y = (x - mean[c]) * invstd[c] * w[c] + b[c]   (w = 1, b = 0 when null)
+// y = (x - mean[c]) * invstd[c] * w[c] + b[c]   (w = 1, b = 0 when null); blockIdx.y strides over
+// the N*C planes, blockIdx.x and the threads over a plane's S values.
 __global__ void bn_apply_kernel(const float* __restrict__ x, const float* __restrict__ mean,
                                 const float* __restrict__ invstd, const float* __restrict__ weight,
-                                const float* __restrict__ bias, float* __restrict__ y, int64_t total,
+                                const float* __restrict__ bias, float* __restrict__ y, int64_t planes,
                                 int64_t C, int64_t S) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t c = (i / S) % C;
+  for (int64_t plane = blockIdx.y; plane < planes; plane += gridDim.y) {
+    const int64_t c = plane % C;
     const float scale = invstd[c] * (weight ? weight[c] : 1.f);
     const float shift = (bias ? bias[c] : 0.f) - mean[c] * scale;
-    y[i] = x[i] * scale + shift;
+    const float* xp = x + plane * S;
+    float* yp = y + plane * S;
+    for (int64_t s = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; s < S; s += int64_t(gridDim.x) * blockDim.x)
+      yp[s] = xp[s] * scale + shift;
   }
 }
 
-// sum_dy[c] = sum dy, sum_dy_xhat[c] = invstd[c] * sum dy * (x - mean[c]); one block per channel
-__global__ void bn_backward_reduce_kernel(const float* __restrict__ dy, const float* __restrict__ x,
-                                          const float* __restrict__ mean, const float* __restrict__ invstd,
-                                          float* __restrict__ sum_dy, float* __restrict__ sum_dy_xhat,
-                                          int64_t N, int64_t C, int64_t S) {
-  CSGIS_STATIC_SHARED(float, scratch, [kMaxWarps]);
-  const int64_t c = blockIdx.x, M = N * S;
+// Partial sums of channel c's dy and dy (x - mean[c]) over one piece (as bn_stats_partial_kernel).
+__global__ void bn_backward_partial_kernel(const float* __restrict__ dy, const float* __restrict__ x,
+                                           const float* __restrict__ mean, int64_t N, int64_t C, int64_t S,
+                                           int64_t pieces, float* __restrict__ ws) {
+  CSGIS_STATIC_SHARED(float, scratch, [kWarps]);
+  const int64_t c = blockIdx.y;
   const float mu = mean[c];
   float sd = 0.f, sdx = 0.f;
-  for (int64_t i = threadIdx.x; i < M; i += blockDim.x) {
-    const int64_t o = channel_offset(i, c, C, S);
+  for (PieceWalk w(N * S, S, pieces); w.more(); w.next(S)) {
+    const int64_t o = w.offset(c, C, S);
     sd += dy[o];
     sdx += dy[o] * (x[o] - mu);
   }
   sd = block_sum(sd, scratch);
   sdx = block_sum(sdx, scratch);
   if (threadIdx.x == 0) {
-    sum_dy[c] = sd;
-    sum_dy_xhat[c] = sdx * invstd[c];
+    float* out = ws + 2 * (c * pieces + blockIdx.x);
+    out[0] = sd;
+    out[1] = sdx;
   }
 }
 
-// training: dx = w invstd (dy - sum_dy/M - xhat sum_dy_xhat/M); eval: dx = w invstd dy
+// sum_dy[c] = sum dy, sum_dy_xhat[c] = invstd[c] * sum dy (x - mean[c]), from the pieces in order.
+__global__ void bn_backward_finish_kernel(const float* __restrict__ ws, const float* __restrict__ invstd,
+                                          int64_t C, int64_t pieces, float* __restrict__ sum_dy,
+                                          float* __restrict__ sum_dy_xhat) {
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(gridDim.x) * blockDim.x) {
+    double sd = 0, sdx = 0;
+    for (int64_t p = 0; p < pieces; ++p) {
+      sd += double(ws[2 * (c * pieces + p)]);
+      sdx += double(ws[2 * (c * pieces + p) + 1]);
+    }
+    sum_dy[c] = float(sd);
+    sum_dy_xhat[c] = float(sdx * double(invstd[c]));
+  }
+}
+
+// training: dx = w invstd (dy - sum_dy/M - xhat sum_dy_xhat/M); eval: dx = w invstd dy. Planes as
+// bn_apply_kernel.
 __global__ void bn_backward_input_kernel(const float* __restrict__ dy, const float* __restrict__ x,
                                          const float* __restrict__ mean, const float* __restrict__ invstd,
                                          const float* __restrict__ weight, const float* __restrict__ sum_dy,
                                          const float* __restrict__ sum_dy_xhat, float* __restrict__ dx,
-                                         int64_t total, int64_t C, int64_t S, float inv_m, bool training) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t c = (i / S) % C;
+                                         int64_t planes, int64_t C, int64_t S, float inv_m, bool training) {
+  for (int64_t plane = blockIdx.y; plane < planes; plane += gridDim.y) {
+    const int64_t c = plane % C;
     const float k = invstd[c] * (weight ? weight[c] : 1.f);
-    if (training) {
-      const float proj = sum_dy_xhat[c] * inv_m * invstd[c];
-      dx[i] = k * (dy[i] - sum_dy[c] * inv_m - (x[i] - mean[c]) * proj);
-    } else {
-      dx[i] = k * dy[i];
+    const float mean_dy = training ? sum_dy[c] * inv_m : 0.f;
+    const float proj = training ? sum_dy_xhat[c] * inv_m * invstd[c] : 0.f;
+    const float mu = mean[c];
+    const int64_t base = plane * S;
+    for (int64_t s = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; s < S; s += int64_t(gridDim.x) * blockDim.x) {
+      const int64_t i = base + s;
+      dx[i] = training ? k * (dy[i] - mean_dy - (x[i] - mu) * proj) : k * dy[i];
     }
   }
 }
 
+// The (plane, position) grid of the elementwise passes: about 4 values per thread along a plane,
+// planes over blockIdx.y up to the hardware's 65,535 (the loop covers the rest).
+dim3 plane_grid(int64_t planes, int64_t S) {
+  int64_t bx = (S + kElementwiseThreads * 4 - 1) / (kElementwiseThreads * 4);
+  if (bx > 64) bx = 64;
+  const int64_t by = planes < 65535 ? planes : 65535;
+  return dim3(unsigned(bx), unsigned(by));
+}
 
-// Threads of a per-channel block: one warp per 256 elements up to kMaxWarps, so tiny channels do
-// not pay for idle warps at the barriers.
-unsigned channel_threads(int64_t M) {
-  int64_t warps = (M + 255) / 256;
-  if (warps < 1) warps = 1;
-  if (warps > kMaxWarps) warps = kMaxWarps;
-  return unsigned(warps * 32);
+// One block per (piece, channel) for the partial reductions; the finishing pass, one thread per channel.
+dim3 piece_grid(int64_t C, int64_t pieces) { return dim3(unsigned(pieces), unsigned(C)); }
+unsigned finish_blocks(int64_t C) { return grid_stride_blocks(C, 128); }
+
+void check_channels(int64_t C, const char* what) {
+  if (C > 65535) throw std::invalid_argument(std::string(what) + ": at most 65,535 channels, got " + std::to_string(C));
 }
 }  // namespace
 
 void batchnorm_stats(const float* x, int64_t N, int64_t C, int64_t S, double eps, double momentum,
-                     float* mean, float* invstd, float* running_mean, float* running_var,
+                     float* mean, float* invstd, float* running_mean, float* running_var, float* workspace,
                      cudaStream_t stream) {
   if (C == 0 || N * S == 0) return;
-  CSGIS_LAUNCH(bn_stats_kernel, dim3(unsigned(C)), dim3(channel_threads(N * S)), 0, stream, x, N, C, S,
+  check_channels(C, "batchnorm_stats");
+  const int64_t pieces = batchnorm_partials(N, S);
+  CSGIS_LAUNCH(bn_stats_partial_kernel, piece_grid(C, pieces), dim3(kBatchnormReduceThreads), 0, stream, x, N, C,
+               S, pieces, workspace);
+  CSGIS_CHECK_LAUNCH("bn_stats_partial_kernel");
+  CSGIS_LAUNCH(bn_stats_finish_kernel, dim3(finish_blocks(C)), dim3(128), 0, stream, x, workspace, N, C, S, pieces,
                float(eps), float(momentum), mean, invstd, running_mean, running_var);
-  CSGIS_CHECK_LAUNCH("bn_stats_kernel");
+  CSGIS_CHECK_LAUNCH("bn_stats_finish_kernel");
 }
 
 void batchnorm_eval_stats(const float* running_mean, const float* running_var, int64_t C, double eps,
@@ -155,32 +231,39 @@ void batchnorm_eval_stats(const float* running_mean, const float* running_var, i
 
 void batchnorm_apply(const float* x, const float* mean, const float* invstd, const float* weight,
                      const float* bias, float* y, int64_t N, int64_t C, int64_t S, cudaStream_t stream) {
-  const int64_t total = N * C * S;
-  if (total == 0) return;
-  CSGIS_LAUNCH(bn_apply_kernel, dim3(grid_stride_blocks(total, kElementwiseThreads)), dim3(kElementwiseThreads), 0,
-               stream, x, mean, invstd, weight, bias, y, total, C, S);
+  if (N * C * S == 0) return;
+  CSGIS_LAUNCH(bn_apply_kernel, plane_grid(N * C, S), dim3(kElementwiseThreads), 0, stream, x, mean, invstd, weight,
+               bias, y, N * C, C, S);
   CSGIS_CHECK_LAUNCH("bn_apply_kernel");
 }
 
 void batchnorm_backward_reduce(const float* dy, const float* x, const float* mean, const float* invstd,
                                float* sum_dy, float* sum_dy_xhat, int64_t N, int64_t C, int64_t S,
-                               cudaStream_t stream) {
+                               float* workspace, cudaStream_t stream) {
   if (C == 0) return;
-  CSGIS_LAUNCH(bn_backward_reduce_kernel, dim3(unsigned(C)), dim3(channel_threads(N * S)), 0, stream, dy, x,
-               mean, invstd, sum_dy, sum_dy_xhat, N, C, S);
-  CSGIS_CHECK_LAUNCH("bn_backward_reduce_kernel");
+  check_channels(C, "batchnorm_backward_reduce");
+  if (N * S == 0) {  // empty channels: the sums are zero
+    CSGIS_CUDA_CHECK(cudaMemsetAsync(sum_dy, 0, size_t(C) * sizeof(float), stream));
+    CSGIS_CUDA_CHECK(cudaMemsetAsync(sum_dy_xhat, 0, size_t(C) * sizeof(float), stream));
+    return;
+  }
+  const int64_t pieces = batchnorm_partials(N, S);
+  CSGIS_LAUNCH(bn_backward_partial_kernel, piece_grid(C, pieces), dim3(kBatchnormReduceThreads), 0, stream, dy, x,
+               mean, N, C, S, pieces, workspace);
+  CSGIS_CHECK_LAUNCH("bn_backward_partial_kernel");
+  CSGIS_LAUNCH(bn_backward_finish_kernel, dim3(finish_blocks(C)), dim3(128), 0, stream, workspace, invstd, C, pieces,
+               sum_dy, sum_dy_xhat);
+  CSGIS_CHECK_LAUNCH("bn_backward_finish_kernel");
 }
 
 void batchnorm_backward_input(const float* dy, const float* x, const float* mean, const float* invstd,
                               const float* weight, const float* sum_dy, const float* sum_dy_xhat,
                               float* dx, int64_t N, int64_t C, int64_t S, bool training,
                               cudaStream_t stream) {
-  const int64_t total = N * C * S;
-  if (total == 0) return;
+  if (N * C * S == 0) return;
   const float inv_m = 1.f / float(N * S);
-  CSGIS_LAUNCH(bn_backward_input_kernel, dim3(grid_stride_blocks(total, kElementwiseThreads)),
-               dim3(kElementwiseThreads), 0, stream, dy, x, mean, invstd, weight, sum_dy, sum_dy_xhat, dx,
-               total, C, S, inv_m, training);
+  CSGIS_LAUNCH(bn_backward_input_kernel, plane_grid(N * C, S), dim3(kElementwiseThreads), 0, stream, dy, x, mean,
+               invstd, weight, sum_dy, sum_dy_xhat, dx, N * C, C, S, inv_m, training);
   CSGIS_CHECK_LAUNCH("bn_backward_input_kernel");
 }
 

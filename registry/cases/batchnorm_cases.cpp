@@ -40,8 +40,22 @@ RegisterOps reg([](std::vector<OpCase>& c) {
                [](auto& x) { return bn(x, true, true); }});
   c.push_back({"batchnorm/train_weight_only", {{2, 2, 1, 3}, {2}}, nullptr,
                [](auto& x) { return bn(x, true, true, true); }});
-  // 598 values per channel: per-channel blocks of 3 warps (the cross-warp reduction path).
+  // 598 values per channel: one piece per channel, 8 warps with only some of them loaded.
   c.push_back({"batchnorm/train_multi_warp", {{2, 2, 13, 23}, {2}, {2}}, nullptr,
+               [](auto& x) { return bn(x, true, true); }});
+  // 6,519 values per channel: the CUDA reductions cut each channel into 4 pieces of up to 2,048
+  // (kernels/common/batchnorm_partials.h), the last one short, the cuts inside rows of S = 2,173.
+  c.push_back({"batchnorm/train_pieces", {{3, 2, 41, 53}, {2}, {2}}, nullptr,
+               [](auto& x) { return bn(x, true, true); }});
+  // Values around 300 with unit spread: E[x^2] - E[x]^2 in float32 would lose about 1% of the
+  // variance; the shifted sums of the CUDA kernel must not (tolerance: float32 rounding of x).
+  OpCase large{"batchnorm/train_large_mean", {{2, 3, 19, 23}, {3}, {3}},
+               [](int i, const Tensor& normal) { return i == 0 ? normal + 300.0 : normal; },
+               [](auto& x) { return bn(x, true, true); }};
+  large.parity_tol = 1e-3;
+  c.push_back(large);
+  // S = 21 < 256 threads: each thread's walk carries across several rows at every step.
+  c.push_back({"batchnorm/train_short_rows", {{9, 3, 3, 7}, {3}, {3}}, nullptr,
                [](auto& x) { return bn(x, true, true); }});
   c.push_back({"batchnorm/eval_affine", {{2, 3, 5, 3}, {3}, {3}}, nullptr,
                [](auto& x) { return bn(x, false, true); }});
