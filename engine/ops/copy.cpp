@@ -93,7 +93,7 @@ Tensor& Tensor::fill_(double value) {
   const Device d = device();
   if (numel() == 0) return *this;
   if (!is_contiguous()) return copy_(Tensor::full(shape(), value, dtype(), d));
-  if (d.is_host_memory() && !(d.is_simt() && dtype() == DType::F32)) {
+  if (d.is_cpu()) {
     if (dtype() == DType::I64) {
       cpu::fill<int64_t>(data<int64_t>(), numel(), int64_t(value));
     } else {
@@ -102,9 +102,12 @@ Tensor& Tensor::fill_(double value) {
         cpu::fill<T>(data<T>(), numel(), T(value));
       });
     }
-  } else {
-    check_gpu_dtype(*this, "fill_");
+  } else if (dtype() == DType::F32) {
     CSGIS_GPU_CALL(d, fill, data<float>(), numel(), float(value));
+  } else {
+    // int64 / float64 on a device (or the emulated one, alike): no fill kernel; the host fills and
+    // one copy moves the bytes. Only small tensors live there (BatchNorm's counters).
+    copy_(Tensor::full(shape(), value, dtype(), Device::cpu()));
   }
   return *this;
 }
@@ -127,7 +130,9 @@ Tensor Tensor::to(Device d) const {
 
 Tensor Tensor::to(DType t) const {
   if (dtype() == t) return *this;
-  CSGIS_CHECK(device().is_host_memory(), "dtype conversion runs on host tensors; move to cpu first");
+  // No conversion kernels on a device: through the host, on CUDA and the emulator alike (the
+  // emulator once converted in place, in its host memory, and so passed where CUDA refused).
+  if (!device().is_cpu()) return to(Device::cpu()).to(t).to(device());
   Tensor out = Tensor::empty(shape(), t, device());
   {
     autograd::NoGradGuard g;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <iostream>
 #include <set>
@@ -123,6 +124,21 @@ void check_wide_device_copies(Device dev) {
     }
     const Tensor scalar = d.slice(0, 1, 2).slice(1, 2, 3).slice(2, 3, 4).reshape({}).clone();
     CHECK(bits(scalar) == std::vector<uint64_t>{h[1 * 20 + 2 * 5 + 3]});
+    // fill_ (and so zeros/full) of 8-byte elements on the device. CUDA's fill kernel is float32, so
+    // before this the GPU stopped here while the emulator (filling on the host) passed; the [gpu]
+    // twin is the one that tells the two apart.
+    Tensor filled = Tensor::full({3, 7}, -7.0, host.dtype(), dev);
+    const Tensor expect = Tensor::full({3, 7}, -7.0, host.dtype(), Device::cpu());
+    CHECK(bits(filled) == bits(expect));
+    // A dtype conversion of a device tensor stays on the device (through the host: no kernels).
+    const DType other = host.dtype() == DType::I64 ? DType::F64 : DType::F32;
+    const Tensor converted = d.to(other);
+    CHECK(converted.device() == dev);
+    CHECK(converted.dtype() == other);
+    const std::vector<double> got = converted.to(Device::cpu()).to_vector<double>(),
+                              want = host.to(other).to_vector<double>();
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) CHECK((got[i] == want[i] || (std::isnan(got[i]) && std::isnan(want[i]))));
   }
 }
 }  // namespace
