@@ -5,7 +5,8 @@
 #if CSGIS_HAS_CUDA
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include "kernels/cuda/conv2d_cudnn.h"
+
+#include "kernels/cuda/conv2d_cudnn.h"  // the cuDNN session behind cudnn_create
 
 #define CSGIS_CUDART(expr)                                                                 \
   do {                                                                                     \

@@ -54,6 +54,16 @@ struct PieceWalk {
   }
 };
 
+// Channel c's two partial sums over its pieces, in piece order, in double (the finishing passes).
+__device__ void sum_pieces(const float* ws, int64_t c, int64_t pieces, double& a, double& b) {
+  a = 0;
+  b = 0;
+  for (int64_t p = 0; p < pieces; ++p) {
+    a += double(ws[2 * (c * pieces + p)]);
+    b += double(ws[2 * (c * pieces + p) + 1]);
+  }
+}
+
 // Partial sums of channel c's values shifted by its first value K = x[n=0, c, s=0]:
 // ws[2 (c P + p)] = sum (x - K), ws[2 (c P + p) + 1] = sum (x - K)^2. The shift keeps the one-pass
 // variance free of the cancellation E[x^2] - E[x]^2 suffers for large means.
@@ -85,11 +95,8 @@ __global__ void bn_stats_finish_kernel(const float* __restrict__ x, const float*
                                        float* __restrict__ running_mean, float* __restrict__ running_var) {
   const int64_t M = N * S;
   for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(gridDim.x) * blockDim.x) {
-    double s1 = 0, s2 = 0;
-    for (int64_t p = 0; p < pieces; ++p) {
-      s1 += double(ws[2 * (c * pieces + p)]);
-      s2 += double(ws[2 * (c * pieces + p) + 1]);
-    }
+    double s1, s2;
+    sum_pieces(ws, c, pieces, s1, s2);
     const double shift = s1 / double(M);
     double var = s2 / double(M) - shift * shift;
     if (var < 0) var = 0;
@@ -158,11 +165,8 @@ __global__ void bn_backward_finish_kernel(const float* __restrict__ ws, const fl
                                           int64_t C, int64_t pieces, float* __restrict__ sum_dy,
                                           float* __restrict__ sum_dy_xhat) {
   for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(gridDim.x) * blockDim.x) {
-    double sd = 0, sdx = 0;
-    for (int64_t p = 0; p < pieces; ++p) {
-      sd += double(ws[2 * (c * pieces + p)]);
-      sdx += double(ws[2 * (c * pieces + p) + 1]);
-    }
+    double sd, sdx;
+    sum_pieces(ws, c, pieces, sd, sdx);
     sum_dy[c] = float(sd);
     sum_dy_xhat[c] = float(sdx * double(invstd[c]));
   }
