@@ -20,7 +20,7 @@ uint64_t mix(uint64_t a, uint64_t b) {  // splitmix64-style combination of two w
 }
 
 constexpr uint64_t kShuffleTag = 0x73687566666c65ULL, kAugmentTag = 0x6175676d656e74ULL,
-                   kMixTag = 0x6d6978696e67ULL;
+                   kMixTag = 0x6d6978696e67ULL, kCleanTag = 0x636c65616eULL;
 
 // HWC RGB -> CHW planes at dst.
 void put_chw(const Image& img, float* dst) {
@@ -40,6 +40,8 @@ Loader::Loader(std::shared_ptr<const SampleSource> source, LoaderConfig cfg, int
               cfg_.mix_fraction);
   CSGIS_CHECK(cfg_.mix_fraction == 0 || cfg_.mix_source, "Loader: mix_fraction ", cfg_.mix_fraction,
               " without a mix source");
+  CSGIS_CHECK(cfg_.clean_fraction >= 0 && cfg_.clean_fraction <= 1,
+              "Loader: clean_fraction must be in [0, 1], got ", cfg_.clean_fraction);
   CSGIS_CHECK(start_batch >= 0, "Loader: start batch ", start_batch, " is negative");
   CSGIS_CHECK(cfg_.shard_count > 0 && cfg_.shard_rank >= 0 && cfg_.shard_rank < cfg_.shard_count,
               "Loader: shard ", cfg_.shard_rank, " of ", cfg_.shard_count, " does not exist");
@@ -109,6 +111,14 @@ bool Loader::from_mix_source(int64_t batch, int j) const {
   return g.uniform() < cfg_.mix_fraction;
 }
 
+bool Loader::is_clean_slot(int64_t batch, int j) const {
+  CSGIS_CHECK(j >= 0 && j < cfg_.batch_size, "Loader::is_clean_slot: slot ", j, " of a batch of ",
+              cfg_.batch_size);
+  if (cfg_.clean_fraction <= 0) return false;  // no draw: batches stay exactly as without the key
+  Generator g(mix(cfg_.seed ^ kCleanTag, uint64_t(slot(batch, j))));
+  return g.uniform() < cfg_.clean_fraction;
+}
+
 Loader::Raw Loader::build(int64_t batch) const {
   Raw r;
   try {
@@ -122,7 +132,11 @@ Loader::Raw Loader::build(int64_t batch) const {
     const std::vector<int64_t> indices = batch_samples(batch);
     for (int j = 0; j < B; ++j) {
       const int64_t global_slot = slot(batch, j);
-      const Sample raw = from_mix_source(batch, j) ? cfg_.mix_source->get(global_slot) : source_->get(indices[size_t(j)]);
+      Sample raw = from_mix_source(batch, j) ? cfg_.mix_source->get(global_slot) : source_->get(indices[size_t(j)]);
+      if (is_clean_slot(batch, j)) {
+        raw.input = raw.gt;  // augmentation then treats both alike, so the pair stays an identity
+        raw.texture.clear();
+      }
       Generator g(mix(cfg_.seed ^ kAugmentTag, uint64_t(global_slot)));
       const Sample s = augment(raw, cfg_.augment, g);
       put_chw(s.input, &r.input[j * 3 * plane]);

@@ -7,7 +7,9 @@
 //   infinite (procedural) source: the sample is index s;
 //   augmentation draws from Generator(mix(seed, s));
 //   with a mix source and mix_fraction p > 0, slot s instead takes mix_source->get(s) when
-//     Generator(mix(seed ^ mix tag, s)).uniform() < p (the source sample it displaces is skipped).
+//     Generator(mix(seed ^ mix tag, s)).uniform() < p (the source sample it displaces is skipped);
+//   with clean_fraction q > 0, slot s is a texture-free sample (input = gt, before augmentation)
+//     when Generator(mix(seed ^ clean tag, s)).uniform() < q.
 // Shards (data-parallel ranks): with shard_count K, a global batch b holds K * batch_size slots and
 //   shard r reads slots b * K * batch_size + r * batch_size + j (j < batch_size) under the rules
 //   above (an epoch has N / (K * batch_size) global batches). So the K shards of an epoch are
@@ -56,6 +58,11 @@ struct LoaderConfig {
   // infinite or at least as long as the slots drawn from it.
   std::shared_ptr<const SampleSource> mix_source;
   double mix_fraction = 0.0;
+  // Texture-free samples: with this probability a slot's input is its own ground truth, so the
+  // network also sees structure with nothing to remove (the rule above). Photo ground truths keep
+  // fine detail that a model trained on blends alone learns to flatten; these samples ask it to
+  // leave such detail alone. 0: batches exactly as without the key.
+  double clean_fraction = 0.0;
   // This loader's shard of every global batch (data-parallel training: rank, world size).
   int shard_rank = 0, shard_count = 1;
 };
@@ -79,6 +86,8 @@ class Loader {
   int64_t sample_index(int64_t batch, int j) const;
   // Whether slot j of batch b comes from the mix source.
   bool from_mix_source(int64_t batch, int j) const;
+  // Whether slot j of batch b is a texture-free sample (input replaced by its gt).
+  bool is_clean_slot(int64_t batch, int j) const;
 
  private:
   struct Raw {  // a batch as plain buffers: tensors are only made on the consumer's thread

@@ -37,22 +37,22 @@ Context::~Context() {
 }
 
 CachingAllocator& Context::cuda_allocator() {
-  if (!cuda_alloc_) {
+  std::call_once(cuda_alloc_once_, [this] {
     const int dev = cuda_device_;
     StreamEvents events{cuda_backend::event_record, cuda_backend::event_done, cuda_backend::event_wait,
                         cuda_backend::event_destroy};
     cuda_alloc_ = std::make_shared<CachingAllocator>(
         [dev](size_t n) { return cuda_backend::malloc_device(n, dev); },
         [dev](void* p) { cuda_backend::free_device(p, dev); }, std::move(events));
-  }
+  });
   return *cuda_alloc_;
 }
 
 CachingAllocator& Context::simt_allocator() {
-  if (!simt_alloc_) {
+  std::call_once(simt_alloc_once_, [this] {
     simt_alloc_ = std::make_shared<CachingAllocator>([](size_t n) { return aligned_host_alloc(n); },
                                                      [](void* p) { aligned_host_free(p); });
-  }
+  });
   return *simt_alloc_;
 }
 
@@ -73,12 +73,12 @@ std::shared_ptr<Allocator> Context::allocator_for(Device d) {
 }
 
 void* Context::cublas_handle() {
-  if (!cublas_) cublas_ = cuda_backend::cublas_create(stream_);
+  std::call_once(cublas_once_, [this] { cublas_ = cuda_backend::cublas_create(stream_); });
   return cublas_;
 }
 
 void* Context::cudnn_handle() {
-  if (!cudnn_) cudnn_ = cuda_backend::cudnn_create(stream_);
+  std::call_once(cudnn_once_, [this] { cudnn_ = cuda_backend::cudnn_create(stream_); });
   return cudnn_;
 }
 

@@ -175,6 +175,8 @@ Tensor Tensor::from_vector(const std::vector<double>& v, const Shape& shape, Dev
 
 Tensor Tensor::from_blob(void* data, const Shape& shape, Device device, DType dtype,
                          std::function<void(void*)> release) {
+  for (auto v : shape)
+    CSGIS_CHECK(v >= 0, "from_blob: negative dimension in shape ", shape_str(shape), " (the buffer is not wrapped)");
   CSGIS_CHECK(data != nullptr || shape_numel(shape) == 0, "from_blob: null pointer");
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;

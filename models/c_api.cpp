@@ -1,6 +1,8 @@
-// The C interface (include/csgis/c_api.h) over the engine and JESS. Handles are registered in a
-// process-wide set, so that a call with a destroyed handle is an error code, not undefined
-// behaviour; that set is the only state of this file besides the per-thread error message.
+// The C interface (include/csgis/c_api.h) over the engine and JESS. Handles are registered in
+// process-wide sets (one per kind), so that a call with a destroyed handle, or a handle of the
+// other kind, is an error code, not undefined behaviour; those sets are the only state of this
+// file besides the per-thread error message.
+
 #include "csgis/c_api.h"
 
 #include <cmath>
@@ -29,24 +31,33 @@ namespace {
 
 thread_local std::string tls_error;
 std::mutex g_handles_mutex;
-std::set<const void*> g_live_handles;  // every context and model not yet destroyed
+// Every context and model not yet destroyed, one set per kind: a model's freed address that a new
+// context reuses must not pass as a live model (nor the other way round).
+std::set<const csgis_context*> g_live_contexts;
+std::set<const csgis_model*> g_live_models;
+
+std::set<const csgis_context*>& handles_of(const csgis_context*) { return g_live_contexts; }
+std::set<const csgis_model*>& handles_of(const csgis_model*) { return g_live_models; }
 
 csgis_status fail(csgis_status status, const std::string& message) {
   tls_error = message;
   return status;
 }
 
-bool live(const void* handle) {
+template <typename Handle>
+bool live(const Handle* handle) {
   std::lock_guard<std::mutex> lock(g_handles_mutex);
-  return handle && g_live_handles.count(handle);
+  return handle && handles_of(handle).count(handle);
 }
-void add_handle(const void* h) {
+template <typename Handle>
+void add_handle(const Handle* h) {
   std::lock_guard<std::mutex> lock(g_handles_mutex);
-  g_live_handles.insert(h);
+  handles_of(h).insert(h);
 }
-void drop_handle(const void* h) {
+template <typename Handle>
+void drop_handle(const Handle* h) {
   std::lock_guard<std::mutex> lock(g_handles_mutex);
-  g_live_handles.erase(h);
+  handles_of(h).erase(h);
 }
 
 // Runs `body`, turning every exception into CSGIS_FAILED with its message.

@@ -177,10 +177,27 @@ void refuse_non_finite_state(const std::string& path, const Jess& model) {
                    " of ", values.size(), " (BatchNorm variances must be >= 0)");
   }
 }
+// A run's checkpoint.safetensors (csgis train) holds the model's tensors under "model." beside the
+// optimizer's; the smoother in it is read like a weight file, so a user can smooth with (or
+// evaluate) the last step of a run, not only its best.safetensors. The trainer works in RGB.
+void keep_checkpoint_model(SafetensorsFile& file) {
+  const auto fmt = file.metadata.find("format");
+  if (fmt == file.metadata.end() || fmt->second.rfind("csgis-train-checkpoint", 0) != 0) return;
+  std::vector<std::pair<std::string, Tensor>> model_tensors;
+  for (auto& [name, t] : file.tensors)
+    if (name.rfind("model.", 0) == 0) model_tensors.emplace_back(name.substr(6), t);
+  file.tensors = std::move(model_tensors);
+  std::map<std::string, std::string> md;
+  for (const char* key : {kJessConfigKey, "step"})
+    if (auto it = file.metadata.find(key); it != file.metadata.end()) md[key] = it->second;
+  md[kChannelOrderKey] = "rgb";
+  file.metadata = std::move(md);
+}
 }  // namespace
 
 std::unique_ptr<Jess> load_jess(const std::string& path) {
-  const SafetensorsFile file = load_safetensors(path);
+  SafetensorsFile file = load_safetensors(path);
+  keep_checkpoint_model(file);
   JessConfig config;
   try {
     config = infer_jess_config(file);

@@ -58,7 +58,8 @@ CLI::Option* device(CLI::App* cmd, std::string& device) {
 CLI::Option* weights(CLI::App* cmd, std::string& weights) {
   return cmd->add_option(
       "--weights", weights,
-      std::string("network weights (.safetensors from csgis train or a PyTorch export); default: ") +
+      std::string("network weights (.safetensors: a run's best.safetensors or checkpoint.safetensors from ") +
+          "csgis train, or a PyTorch export); default: " +
           kDefaultWeights + " in the source tree, then in the current directory");
 }
 

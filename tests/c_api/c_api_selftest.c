@@ -45,6 +45,12 @@ int csgis_c_api_selftest(const char* weights, char* report, size_t report_size) 
   EXPECT(csgis_smooth_rgb8(ctx, model, NULL, W, H, STRIDE, out, STRIDE) == CSGIS_INVALID_ARGUMENT);
   EXPECT(csgis_smooth_rgb8(ctx, model, in, 0, H, STRIDE, out, STRIDE) == CSGIS_INVALID_ARGUMENT);
 
+  /* A handle of the other kind is refused, not used as one (each kind has its own live set). */
+  EXPECT(csgis_smooth_rgb8((csgis_context*)(void*)model, model, in, W, H, STRIDE, out, STRIDE) == CSGIS_INVALID_HANDLE);
+  EXPECT(csgis_smooth_rgb8(ctx, (csgis_model*)(void*)ctx, in, W, H, STRIDE, out, STRIDE) == CSGIS_INVALID_HANDLE);
+  EXPECT(csgis_model_destroy((csgis_model*)(void*)ctx) == CSGIS_INVALID_HANDLE);
+  EXPECT(csgis_context_destroy((csgis_context*)(void*)model) == CSGIS_INVALID_HANDLE);
+
   EXPECT(csgis_model_destroy(model) == CSGIS_OK);
   EXPECT(csgis_smooth_rgb8(ctx, model, in, W, H, STRIDE, out, STRIDE) == CSGIS_INVALID_HANDLE);
   EXPECT(csgis_model_destroy(model) == CSGIS_INVALID_HANDLE);

@@ -110,3 +110,53 @@ TEST_CASE("loader: procedural_fraction 0 and 1, and a deterministic half-and-hal
   bad.mix_fraction = 0.3;
   CHECK_THROWS_WITH(Loader(f.folder, bad), Catch::Contains("without a mix source"));
 }
+
+TEST_CASE("loader: clean_fraction makes some slots texture-free (input = gt), deterministically", "[unit][threads]") {
+  MixFixture f;
+  auto clean_config = [&](double q, int workers) {
+    LoaderConfig lc = f.config(0.5, workers);  // mixed with procedural slots too: the rule covers both
+    lc.clean_fraction = q;
+    return lc;
+  };
+  auto run = [&](double q, int workers) {
+    Loader L(f.folder, clean_config(q, workers));
+    std::vector<Batch> out;
+    for (int i = 0; i < 6; ++i) out.push_back(L.next());
+    return out;
+  };
+  const auto mixed = f.batches(0.5, 0, 6);
+  const auto half = run(0.4, 2), again = run(0.4, 0);
+  Loader flags(f.folder, clean_config(0.4, 0));
+  const int64_t plane = 3 * 24 * 24;
+  int clean = 0, textured = 0;
+  for (size_t i = 0; i < half.size(); ++i) {
+    CHECK(same_batch(half[i], again[i]));  // thread count changes nothing
+    const auto in = values(half[i].input), gt = values(half[i].gt), mixed_in = values(mixed[i].input),
+               mixed_gt = values(mixed[i].gt);
+    // The gt and everything else of a slot is what the loader without the key gives.
+    CHECK(gt == mixed_gt);
+    CHECK(half[i].names == mixed[i].names);
+    for (int j = 0; j < 3; ++j) {
+      const bool is_clean = flags.is_clean_slot(int64_t(i), j);
+      const bool input_is_gt = std::equal(in.begin() + j * plane, in.begin() + (j + 1) * plane, gt.begin() + j * plane);
+      const bool input_as_before =
+          std::equal(in.begin() + j * plane, in.begin() + (j + 1) * plane, mixed_in.begin() + j * plane);
+      CHECK(input_is_gt == is_clean);  // the blended inputs of the fixture differ from their gts
+      CHECK(input_as_before == !is_clean);
+      clean += is_clean;
+      textured += !is_clean;
+    }
+  }
+  CHECK(clean > 0);
+  CHECK(textured > 0);
+  // 0 draws nothing: the batches of the loader without the key, bit for bit.
+  const auto none = run(0, 2);
+  for (size_t i = 0; i < none.size(); ++i) CHECK(same_batch(none[i], mixed[i]));
+  // 1: every slot is clean.
+  const auto all = run(1, 2);
+  for (const Batch& b : all) CHECK(values(b.input) == values(b.gt));
+
+  LoaderConfig bad = f.config(0);
+  bad.clean_fraction = 1.5;
+  CHECK_THROWS_WITH(Loader(f.folder, bad), Catch::Contains("clean_fraction must be in [0, 1]"));
+}

@@ -1,5 +1,6 @@
 // Contexts a host program owns: two of them, on two threads at once, training and running a small
-// network give exactly what each gives alone (no state shared behind the contexts' backs).
+// network and smoothing with JESS give exactly what each gives alone (no state shared behind the
+// contexts' backs); one context shared by threads creates its lazy members once.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "engine/nn/layers.h"
 #include "engine/ops.h"
 #include "engine/optim/optimizer.h"
+#include "models/jess.h"
 
 using namespace csgis;
 
@@ -35,8 +37,21 @@ std::vector<float> train_and_run(uint64_t seed, Device dev) {
     loss.backward();
     opt.step();
   }
-  autograd::NoGradGuard no_grad;
-  return net(Tensor::rand({1, 3, 9, 10}, 0, 1, &ctx.generator()).to(dev)).to_vector<float>();
+  std::vector<float> out;
+  {
+    autograd::NoGradGuard no_grad;
+    out = net(Tensor::rand({1, 3, 9, 10}, 0, 1, &ctx.generator()).to(dev)).to_vector<float>();
+  }
+  // And a (small, randomly initialised) JESS smoothing an image, as an embedding host would.
+  models::JessConfig small;
+  small.dim = 4;
+  small.feature_blocks = small.smooth_blocks = small.enhance_blocks = 1;
+  models::Jess jess(small);
+  jess.to(dev);
+  const std::vector<float> smoothed =
+      models::jess_smooth(jess, Tensor::rand({1, 3, 12, 10}, 0, 1, &ctx.generator())).to_vector<float>();
+  out.insert(out.end(), smoothed.begin(), smoothed.end());
+  return out;
 }
 
 void check_two_threads(Device dev) {
@@ -61,6 +76,23 @@ TEST_CASE("contexts: two contexts on two threads train and run as each does alon
   check_two_threads(Device::simt());
 }
 
+TEST_CASE("contexts: one context shared by threads creates its allocators once", "[unit][threads]") {
+  Context shared(0, nullptr, 7);
+  constexpr int kThreads = 6;
+  std::vector<const void*> seen(kThreads, nullptr);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      ContextGuard use(shared);
+      // First use from every thread at once: one allocator, and tensors from it on each thread.
+      seen[size_t(i)] = &shared.simt_allocator();
+      const Tensor t = Tensor::full({3, 5}, double(i), DType::F32, Device::simt());
+      CHECK(t.to(Device::cpu()).to_vector<float>() == std::vector<float>(15, float(i)));
+    });
+  for (auto& t : threads) t.join();
+  for (const void* p : seen) CHECK(p == seen[0]);
+}
+
 TEST_CASE("api misuse: wrong shapes, dtypes, devices and null memory are one-line errors naming what was expected", "[unit]") {
   Generator gen(3);
   const Tensor x = Tensor::randn({1, 2, 5, 5}, &gen), w = Tensor::randn({3, 2, 3, 3}, &gen);
@@ -70,6 +102,9 @@ TEST_CASE("api misuse: wrong shapes, dtypes, devices and null memory are one-lin
                     Catch::Contains("channels") || Catch::Contains("[3, 4, 3, 3]"));
   CHECK_THROWS_WITH(conv2d(x, w, Tensor::randn({4}, &gen), Conv2dParams::same(3)), Catch::Contains("bias must have shape [3]"));
   CHECK_THROWS_WITH(Tensor::from_blob(nullptr, {2, 2}, Device::cpu()), Catch::Contains("null pointer"));
+  float one = 1.f;
+  CHECK_THROWS_WITH(Tensor::from_blob(&one, {2, -3}, Device::cpu()),
+                    Catch::Contains("negative dimension") && Catch::Contains("[2, -3]"));
   std::vector<float> host(4, 1.f);
   const Tensor wrapped = Tensor::from_blob(host.data(), {2, 2}, Device::cpu());
   CHECK_THROWS_WITH(Tensor(wrapped).copy_(Tensor::ones({3})), Catch::Contains("does not match destination shape"));

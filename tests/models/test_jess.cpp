@@ -269,6 +269,28 @@ TEST_CASE("jess: save_jess/load_jess round trip keeps metadata and outputs", "[u
   }
 }
 
+TEST_CASE("jess: a training checkpoint loads as weights (its model.* tensors, RGB)", "[unit]") {
+  auto model = load_jess(fixture("jess_small.safetensors"));
+  model->channel_order = ChannelOrder::RGB;
+  // What csgis train writes (train_common.cpp): the model under "model.", the optimizer beside it.
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [name, t] : model->state_dict()) tensors.emplace_back("model." + name, t);
+  tensors.emplace_back("optim.0.exp_avg", Tensor::from_vector(std::vector<float>{0.25f, -1.5f}, {2}));
+  TempFile tmp("jess_checkpoint.safetensors");
+  save_safetensors(tmp.path, tensors,
+                   {{"format", "csgis-train-checkpoint-1"}, {kJessConfigKey, kSmall.to_json()}, {"step", "400"},
+                    {"generator", "1 2 3"}, {"config", "{}"}});
+  auto back = load_jess(tmp.path);
+  CHECK(back->config() == kSmall);
+  CHECK(back->channel_order == ChannelOrder::RGB);  // the trainer works in RGB
+  CHECK(back->metadata == std::map<std::string, std::string>{{"step", "400"}});
+  const Tensor x = entry(load_safetensors(fixture("jess_small_io.safetensors")), "input");
+  CHECK(max_abs_diff(jess_smooth(*model, x), jess_smooth(*back, x)) == 0.0);
+  // The same tensors without the checkpoint's format record are not a weight file.
+  save_safetensors(tmp.path, tensors, {{kJessConfigKey, kSmall.to_json()}});
+  CHECK_THROWS_WITH(load_jess(tmp.path), Catch::Contains("missing key 'descriptor.conv_in.weight'"));
+}
+
 TEST_CASE("jess: uint8 conversion clips then truncates like show.py", "[unit]") {
   const Tensor t = Tensor::from_vector(std::vector<float>{-0.1f, 0.0f, 0.5f, 1.2f, 0.999f, 0.00196f, NAN, 1.0f},
                                        {1, 2, 2, 2});

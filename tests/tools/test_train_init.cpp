@@ -73,7 +73,7 @@ TEST_CASE("train: augmentation keys parse strictly and round-trip", "[unit]") {
   const TrainConfig c = TrainConfig::from_json(nlohmann::json::parse(R"({"data": {
       "source": "some/folder", "aug_hflip": false, "aug_rot90": false, "aug_max_angle": 45,
       "aug_brightness_shift": 0, "aug_brightness_range": [0.3, 1.7], "aug_contrast_range": [0.3, 1.7],
-      "aug_saturation": 0, "aug_hue": 0.3, "procedural_fraction": 0.25},
+      "aug_saturation": 0, "aug_hue": 0.3, "procedural_fraction": 0.25, "clean_fraction": 0.2},
       "model": {"init": "w.safetensors"}, "bn_freeze_from_start": true})"), where);
   CHECK(!c.aug_hflip);
   CHECK(c.aug_max_angle == 45.f);
@@ -81,6 +81,7 @@ TEST_CASE("train: augmentation keys parse strictly and round-trip", "[unit]") {
   CHECK(c.aug_contrast_range == std::vector<double>{0.3, 1.7});
   CHECK(c.aug_hue == 0.3f);
   CHECK(c.procedural_fraction == 0.25);
+  CHECK(c.clean_fraction == 0.2);
   CHECK(c.init_weights == "w.safetensors");
   CHECK(c.bn_freeze_from_start);
   CHECK(TrainConfig::from_json(c.to_json(), where).to_json() == c.to_json());
@@ -110,6 +111,7 @@ TEST_CASE("train: augmentation keys parse strictly and round-trip", "[unit]") {
   CHECK_THAT(fails(R"({"data": {"aug_flip": true}})"), Catch::Contains("unknown key 'data.aug_flip'"));
   CHECK_THAT(fails(R"({"data": {"procedural_fraction": 1.5, "source": "x"}})"), Catch::Contains("data.procedural_fraction"));
   CHECK_THAT(fails(R"({"data": {"procedural_fraction": 0.5}})"), Catch::Contains("already procedural"));
+  CHECK_THAT(fails(R"({"data": {"clean_fraction": -0.1}})"), Catch::Contains("data.clean_fraction"));
   CHECK_THAT(fails(R"({"model": {"init": 3}})"), Catch::Contains("field 'model.init': expected a string"));
   CHECK_THAT(fails(R"({"bn_freeze_from_start": true, "bn_freeze_step": 5})"), Catch::Contains("bn_freeze_from_start"));
 }

@@ -85,6 +85,7 @@ data::LoaderConfig loader_config(const TrainConfig& c) {
   lc.batch_size = c.batch;
   lc.workers = c.workers;
   lc.seed = c.seed;
+  lc.clean_fraction = c.clean_fraction;
   lc.augment = c.augment ? augment_config(c) : data::AugmentConfig::none(c.patch);
   return lc;
 }

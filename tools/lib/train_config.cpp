@@ -127,6 +127,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("aug_saturation", c.aug_saturation);
     f.get("aug_hue", c.aug_hue);
     f.get("procedural_fraction", c.procedural_fraction);
+    f.get("clean_fraction", c.clean_fraction);
     f.get("texture_strength_max", c.texture_strength_max);
     f.get("texture_scale_min", c.texture_scale_min);
     f.get("texture_scale_max", c.texture_scale_max);
@@ -228,6 +229,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
   check_range(c.aug_hue >= 0.f && c.aug_hue <= 0.5f, where, "data.aug_hue", "must be in [0, 0.5] turns");
   check_range(c.procedural_fraction >= 0 && c.procedural_fraction <= 1, where, "data.procedural_fraction",
               "must be in [0, 1]");
+  check_range(c.clean_fraction >= 0 && c.clean_fraction <= 1, where, "data.clean_fraction", "must be in [0, 1]");
   check_range(c.procedural_fraction == 0 || c.source != "procedural", where, "data.procedural_fraction",
               "mixes procedural samples into a folder source; data.source is already procedural");
   check_range(c.contrastive_form == "triplet" || c.contrastive_form == "ratio", where, "loss.contrastive_form",
@@ -299,6 +301,7 @@ nlohmann::json TrainConfig::to_json() const {
                     {"aug_brightness_range", aug_brightness_range}, {"aug_contrast", aug_contrast},
                     {"aug_contrast_range", aug_contrast_range}, {"aug_saturation", aug_saturation},
                     {"aug_hue", aug_hue}, {"procedural_fraction", procedural_fraction},
+                    {"clean_fraction", clean_fraction},
                     {"texture_strength_max", texture_strength_max},
                     {"texture_scale_min", texture_scale_min}, {"texture_scale_max", texture_scale_max},
                     {"texture_orient", texture_orient}, {"val_count", val_count}, {"val_size", val_size}}},

@@ -40,6 +40,7 @@ struct TrainConfig {
   // Folder training sources: each sample is, with this probability, a procedural one instead
   // (decided from (seed, sample slot)); 0 = off.
   double procedural_fraction = 0.0;
+  double clean_fraction = 0.0;  // data.clean_fraction: texture-free samples (input = gt), data/loader.h
   // Procedural training textures only (validation keeps the plain eq. 14-16): strength drawn in
   // [1, texture_strength_max], magnification log-uniform in [texture_scale_min, texture_scale_max],
   // random square symmetry when texture_orient. Defaults: off.

@@ -41,6 +41,9 @@ class Context {
   CachingAllocator& cuda_allocator();
   CachingAllocator& simt_allocator();
 
+  // The context's random stream (parameter initialisation, randn): one thread at a time draws from
+  // it (it is not locked: a draw per element would pay a lock each); threads that create random
+  // tensors at once use a context each.
   Generator& generator() { return generator_; }
 
   // Run-time switches, read by the ops when they run (so two contexts on two threads may differ):
@@ -62,7 +65,8 @@ class Context {
   // When set, ops report their forward and backward times to it (engine/profiler.h). Not owned.
   OpProfile* profile = nullptr;
 
-  // Lazily created, owned by this context (opaque so that this header needs no CUDA include).
+  // Lazily created (once, thread-safe), owned by this context (opaque so that this header needs
+  // no CUDA include).
   // cudnn_handle() is a cuDNN session: the handle plus the algorithm chosen per conv shape.
   void* cublas_handle();
   void* cudnn_handle();
@@ -81,6 +85,8 @@ class Context {
   int cuda_device_;
   cudaStream_t stream_;
   Generator generator_;
+  // Created on first use, once even when several threads share the context (the default one).
+  std::once_flag cuda_alloc_once_, simt_alloc_once_, cublas_once_, cudnn_once_;
   std::shared_ptr<CachingAllocator> cuda_alloc_;
   std::shared_ptr<CachingAllocator> simt_alloc_;
   void* cublas_ = nullptr;
