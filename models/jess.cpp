@@ -1,6 +1,8 @@
 #include "models/jess.h"
 
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "engine/autograd.h"
 #include "engine/error.h"
@@ -194,6 +196,74 @@ void keep_checkpoint_model(SafetensorsFile& file) {
   file.metadata = std::move(md);
 }
 }  // namespace
+
+namespace {
+// The name in a model of config `from` of the tensor called `name` in a deeper model of config
+// `to`, or "" when `to`'s tensor belongs to an appended block. The blocks of interpreter2 and
+// refine sit between fixed head layers and tail layers whose Sequential indices move with the
+// block count (jess_index).
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string grown_source_name(const std::string& name, const JessConfig& from, const JessConfig& to) {
+  auto index_after = [&](const std::string& prefix, size_t& rest) -> long {
+    if (name.rfind(prefix, 0) != 0) return -1;
+    const size_t dot = name.find('.', prefix.size());
+    rest = dot;
+    return std::stol(name.substr(prefix.size(), dot - prefix.size()));
+  };
+  size_t rest = 0;
+  if (long i = index_after("descriptor.res16.", rest); i >= 0)
+    return i < from.feature_blocks ? name : "";
+  const int first = jess_index::kFirstBlock;
+  for (const auto& [prefix, to_blocks, from_blocks] :
+       {std::tuple<std::string, int, int>{"interpreter2.", to.smooth_blocks, from.smooth_blocks},
+        std::tuple<std::string, int, int>{"refine.", to.enhance_blocks, from.enhance_blocks}}) {
+    const long i = index_after(prefix, rest);
+    if (i < 0) continue;
+    if (i < first) return name;                                       // the head: conv, BN
+    if (i < first + to_blocks) return i < first + from_blocks ? name : "";  // a block
+    return prefix + std::to_string(i - to_blocks + from_blocks) + name.substr(rest);  // the tail
+  }
+  return name;
+}
+}  // namespace
+
+void grow_jess(const Jess& from, Jess& to, double last_bn_gamma) {
+  const JessConfig& a = from.config();
+  const JessConfig& b = to.config();
+  CSGIS_CHECK(a.dim == b.dim && a.in_c == b.in_c && a.out_c == b.out_c, "grow_jess: from ", a.str(), " to ",
+              b.str(), ": only block counts may grow (dim and channels must be equal)");
+  for (const auto& [stage, have, want] : {std::tuple<const char*, int, int>{"feature", a.feature_blocks, b.feature_blocks},
+                                         {"smooth", a.smooth_blocks, b.smooth_blocks},
+                                         {"enhance", a.enhance_blocks, b.enhance_blocks}})
+    CSGIS_CHECK(want >= have, "grow_jess: from ", a.str(), " to ", b.str(), ": the ", stage, "_blocks would shrink from ",
+                have, " to ", want);
+  CSGIS_CHECK(std::isfinite(last_bn_gamma), "grow_jess: last_bn_gamma must be finite, got ", last_bn_gamma);
+  std::map<std::string, Tensor> source;
+  for (auto& [name, t] : from.state_dict()) source.emplace(name, t);
+  nn::StateDict grown;
+  for (auto& [name, t] : to.state_dict()) {
+    const std::string src = grown_source_name(name, a, b);
+    if (!src.empty()) {
+      auto it = source.find(src);
+      CSGIS_CHECK(it != source.end() && it->second.shape() == t.shape(), "grow_jess: no tensor '", src, "' ",
+                  shape_str(t.shape()), " in ", a.str(), " for '", name, "'");
+      grown.emplace_back(name, it->second);
+      source.erase(it);
+    } else if (ends_with(name, ".bn_conv_3x3_3.weight")) {
+      grown.emplace_back(name, Tensor::full(t.shape(), last_bn_gamma, t.dtype()));
+    } else if (ends_with(name, ".bn_conv_3x3_3.bias")) {
+      grown.emplace_back(name, Tensor::zeros(t.shape(), t.dtype()));
+    } else {
+      grown.emplace_back(name, t.to(Device::cpu()));
+    }
+  }
+  CSGIS_CHECK(source.empty(), "grow_jess: ", source.size(), " tensor(s) of ", a.str(), " have no place in ", b.str(),
+              ", the first '", source.begin()->first, "'");
+  to.load_state_dict(grown, /*strict=*/true);
+}
 
 std::unique_ptr<Jess> load_jess(const std::string& path) {
   SafetensorsFile file = load_safetensors(path);

@@ -3,6 +3,7 @@
 // save/load round trip.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -289,6 +290,62 @@ TEST_CASE("jess: a training checkpoint loads as weights (its model.* tensors, RG
   // The same tensors without the checkpoint's format record are not a weight file.
   save_safetensors(tmp.path, tensors, {{kJessConfigKey, kSmall.to_json()}});
   CHECK_THROWS_WITH(load_jess(tmp.path), Catch::Contains("missing key 'descriptor.conv_in.weight'"));
+}
+
+TEST_CASE("jess: grow_jess appends near-identity blocks; scale 0 keeps the outputs exactly", "[unit]") {
+  auto small = load_jess(fixture("jess_small.safetensors"));
+  small->channel_order = ChannelOrder::RGB;
+  const Tensor x = entry(load_safetensors(fixture("jess_small_io.safetensors")), "input");
+  const Tensor before = jess_smooth(*small, x);
+  JessConfig deeper = kSmall;
+  deeper.feature_blocks += 2;
+  deeper.smooth_blocks += 1;
+  deeper.enhance_blocks += 2;
+
+  Jess exact(deeper);
+  grow_jess(*small, exact, 0.0);
+  CHECK(max_abs_diff(jess_smooth(exact, x), before) == 0.0);  // every new block adds ReLU(0) = 0
+  // The old tensors moved to their new places (the tails of interpreter2 and refine shift).
+  const nn::StateDict grown = exact.state_dict();
+  auto find = [](const nn::StateDict& d, const std::string& n) {
+    for (const auto& kv : d)
+      if (kv.first == n) return kv.second;
+    FAIL("no tensor " << n);
+    return Tensor();
+  };
+  const nn::StateDict old = small->state_dict();
+  CHECK(max_abs_diff(find(grown, "interpreter2.5.weight"), find(old, "interpreter2.4.weight")) == 0.0);
+  CHECK(max_abs_diff(find(grown, "refine.6.weight"), find(old, "refine.4.weight")) == 0.0);
+  CHECK(max_abs_diff(find(grown, "descriptor.res16.1.conv_3x3_2.weight"),
+                     find(old, "descriptor.res16.1.conv_3x3_2.weight")) == 0.0);
+  CHECK(find(grown, "descriptor.res16.3.bn_conv_3x3_3.weight").to_vector<float>() == std::vector<float>(8, 0.f));
+
+  // A small positive scale: close to the old outputs, not equal, and the new blocks train.
+  Jess near(deeper);
+  grow_jess(*small, near, 1e-3);
+  const double d = max_abs_diff(jess_smooth(near, x), before);
+  CHECK(d > 0.0);
+  CHECK(d < 2e-2);
+  near.eval();  // BatchNorm on its running statistics, as training with frozen BatchNorm runs it
+  const Tensor s1 = near.forward(x);
+  Generator gen(5);
+  Tensor loss = sum(mul(s1, Tensor::randn(s1.shape(), &gen)));
+  loss.backward();
+  double new_scale_gradient = 0;
+  for (const auto& kv : near.named_parameters())
+    if (kv.first == "descriptor.res16.3.bn_conv_3x3_3.weight" && kv.second.grad().defined())
+      for (double v : kv.second.grad().to_vector<double>()) new_scale_gradient = std::max(new_scale_gradient, std::fabs(v));
+  CHECK(new_scale_gradient > 0);
+
+  // Only block counts may grow.
+  JessConfig shallower = kSmall;
+  shallower.feature_blocks = 1;
+  Jess fewer(shallower);
+  CHECK_THROWS_WITH(grow_jess(*small, fewer, 1e-3), Catch::Contains("feature_blocks would shrink from 2 to 1"));
+  JessConfig wider = deeper;
+  wider.dim = 16;
+  Jess other(wider);
+  CHECK_THROWS_WITH(grow_jess(*small, other, 1e-3), Catch::Contains("only block counts may grow"));
 }
 
 TEST_CASE("jess: uint8 conversion clips then truncates like show.py", "[unit]") {

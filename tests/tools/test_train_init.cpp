@@ -112,6 +112,9 @@ TEST_CASE("train: augmentation keys parse strictly and round-trip", "[unit]") {
   CHECK_THAT(fails(R"({"data": {"procedural_fraction": 1.5, "source": "x"}})"), Catch::Contains("data.procedural_fraction"));
   CHECK_THAT(fails(R"({"data": {"procedural_fraction": 0.5}})"), Catch::Contains("already procedural"));
   CHECK_THAT(fails(R"({"data": {"clean_fraction": -0.1}})"), Catch::Contains("data.clean_fraction"));
+  CHECK_THAT(fails(R"({"model": {"init_grow": true}})"), Catch::Contains("model.init_grow") && Catch::Contains("needs model.init"));
+  CHECK_THAT(fails(R"({"model": {"init": "w.safetensors", "init_grow": true, "init_grow_gamma": -1}})"),
+             Catch::Contains("model.init_grow_gamma"));
   CHECK_THAT(fails(R"({"model": {"init": 3}})"), Catch::Contains("field 'model.init': expected a string"));
   CHECK_THAT(fails(R"({"bn_freeze_from_start": true, "bn_freeze_step": 5})"), Catch::Contains("bn_freeze_from_start"));
 }
@@ -179,6 +182,27 @@ TEST_CASE("train: model.init starts from the file's weights and BatchNorm statis
   save_initial_model(deeper, 1, dir / "deeper.safetensors");
   mismatch.init_weights = dir / "deeper.safetensors";
   CHECK_THROWS_WITH(run(mismatch, dir / "mismatch"), Catch::Contains("deeper.safetensors") && Catch::Contains("res16.1"));
+
+  // model.init_grow: the shallower file grown into the deeper config. With a last-BatchNorm scale of
+  // 0 the new blocks add exactly 0, so the first step's loss is the shallower model's.
+  TrainConfig grow = base;
+  grow.model.feature_blocks = base.model.feature_blocks + 1;
+  grow.model.enhance_blocks = base.model.enhance_blocks + 1;
+  grow.init_weights = dir / "seed1.safetensors";
+  grow.init_grow = true;
+  grow.init_grow_gamma = 0;
+  const TrainResult grown_exact = run(grow, dir / "grow0");
+  CHECK(grown_exact.losses[0] == same.losses[0]);
+  grow.init_grow_gamma = 1e-3;
+  const TrainResult grown = run(grow, dir / "grow");
+  CHECK(grown.losses[0] != same.losses[0]);
+  CHECK(std::fabs(grown.losses[0] - same.losses[0]) < 1e-2 * std::fabs(same.losses[0]));
+  // Growing never shrinks: a file deeper than the config is one line naming it.
+  TrainConfig shrink = base;
+  shrink.init_weights = dir / "deeper.safetensors";
+  shrink.init_grow = true;
+  CHECK_THROWS_WITH(run(shrink, dir / "shrink"), Catch::Contains("deeper.safetensors") &&
+                                                     Catch::Contains("feature_blocks would shrink from 2 to 1"));
 }
 
 TEST_CASE("train: BatchNorm frozen from the start, recalibrated first, resumes exactly", "[unit]") {

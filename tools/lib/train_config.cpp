@@ -1,6 +1,7 @@
 #include "tools/lib/train_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -105,6 +106,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
     f.get("smooth_blocks", c.model.smooth_blocks);
     f.get("enhance_blocks", c.model.enhance_blocks);
     f.get("init", c.init_weights);
+    f.get("init_grow", c.init_grow);
+    f.get("init_grow_gamma", c.init_grow_gamma);
     f.refuse_unknown();
   }
   if (const auto* d = top.object("data")) {
@@ -199,6 +202,9 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& w
                   c.model.enhance_blocks >= 0, where, "model", "dim must be > 0 and block counts >= 0");
   check_range(c.model.dim <= 1024 && c.model.feature_blocks <= 256 && c.model.smooth_blocks <= 256 &&
                   c.model.enhance_blocks <= 256, where, "model", "dim must be <= 1024 and block counts <= 256");
+  check_range(!c.init_grow || !c.init_weights.empty(), where, "model.init_grow", "needs model.init (the weights to grow)");
+  check_range(std::isfinite(c.init_grow_gamma) && c.init_grow_gamma >= 0 && c.init_grow_gamma <= 1, where,
+              "model.init_grow_gamma", "must be in [0, 1]");
   // Upper bounds keep a typo (batch 1e9) a one-line error instead of an allocation failure.
   check_range(c.patch >= 16 && c.patch <= 4096, where, "data.patch", "must be in [16, 4096]");
   check_range(c.sample_size >= c.patch && c.sample_size <= 8192, where, "data.sample_size",
@@ -293,7 +299,8 @@ TrainConfig TrainConfig::load(const std::string& path) {
 
 nlohmann::json TrainConfig::to_json() const {
   return {{"model", {{"dim", model.dim}, {"feature_blocks", model.feature_blocks},
-                     {"smooth_blocks", model.smooth_blocks}, {"enhance_blocks", model.enhance_blocks}, {"init", init_weights}}},
+                     {"smooth_blocks", model.smooth_blocks}, {"enhance_blocks", model.enhance_blocks}, {"init", init_weights},
+                     {"init_grow", init_grow}, {"init_grow_gamma", init_grow_gamma}}},
           {"data", {{"source", source}, {"val_source", val_source}, {"texture_dir", texture_dir},
                     {"sample_size", sample_size}, {"patch", patch}, {"batch", batch}, {"workers", workers},
                     {"augment", augment}, {"aug_hflip", aug_hflip}, {"aug_rot90", aug_rot90},

@@ -16,6 +16,11 @@ struct TrainConfig {
   models::JessConfig model;  // "model": {dim, feature_blocks, smooth_blocks, enhance_blocks, init}
   // "model.init": weights (save_jess format) loaded before step 1 of a fresh run; empty = random.
   std::string init_weights;
+  // "model.init_grow": model.init may have fewer rHDC blocks per stage than "model" (same dim): the
+  // missing ones are appended near identity (models::grow_jess, last BatchNorm scale
+  // "model.init_grow_gamma").
+  bool init_grow = false;
+  double init_grow_gamma = 1e-3;
 
   // "data"
   std::string source = "procedural";  // "procedural" or a dataset folder (DIR/input, gt, ...)

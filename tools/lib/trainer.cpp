@@ -97,11 +97,19 @@ RestoredRun load_checkpoint(const std::string& path, const TrainConfig& c, model
 
 // "model.init": the weights of a save_jess file (BatchNorm running statistics included) copied into
 // the freshly built model. The architecture must match name for name and shape for shape; the
-// first difference is reported in one line.
+// first difference is reported in one line. With model.init_grow the file may have fewer blocks.
 void load_init_weights(const std::string& path, const TrainConfig& c, models::Jess& model) {
   std::unique_ptr<models::Jess> init = models::load_jess(path);
   CSGIS_CHECK(init->channel_order == models::ChannelOrder::RGB, "model.init '", path, "': the weights expect ",
               models::channel_order_name(init->channel_order), " images, the trainer feeds RGB");
+  if (c.init_grow) {
+    try {
+      models::grow_jess(*init, model, c.init_grow_gamma);
+    } catch (const Error& e) {
+      CSGIS_FAIL("model.init '", path, "' with model.init_grow: ", e.what());
+    }
+    return;
+  }
   const nn::StateDict want = model.state_dict(), have = init->state_dict();
   for (size_t i = 0; i < std::max(want.size(), have.size()); ++i) {
     CSGIS_CHECK(i < have.size(), "model.init '", path, "' lacks tensor '", want[i].first, "' ",

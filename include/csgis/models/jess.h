@@ -104,6 +104,15 @@ class Jess : public nn::Module {
 // with the unfolded eval-mode model to float rounding. The model can no longer train or be saved.
 void fold_batchnorm(Jess& model);
 
+// Deepening a trained model: copies `from` into `to`, whose config has the same dim and channels
+// and at least as many rHDC blocks in each stage. Blocks `from` lacks (appended at the end of each
+// stage) keep `to`'s own initialisation except that their last BatchNorm's scale is
+// `last_bn_gamma` and its shift 0: the block adds ReLU(last_bn_gamma * ...) to its input, so with
+// a small scale `to` computes nearly what `from` did (exactly, with 0; but a 0 scale before a ReLU
+// passes no gradient, so training wants a small positive one). Throws csgis::Error naming the
+// stage where `to` has fewer blocks, or the differing width.
+void grow_jess(const Jess& from, Jess& to, double last_bn_gamma);
+
 // Number of trainable values (PyTorch's sum(p.numel() for p in parameters())).
 int64_t count_parameters(const nn::Module& module);
 
