@@ -103,20 +103,20 @@ int64_t Loader::sample_index(int64_t batch, int j) const {
   return batch_samples(batch)[size_t(j)];
 }
 
+// Whether slot j of batch b is one of the fraction p of slots picked by the draw tagged `tag`.
+bool Loader::slot_drawn(const char* what, uint64_t tag, double p, int64_t batch, int j) const {
+  CSGIS_CHECK(j >= 0 && j < cfg_.batch_size, "Loader::", what, ": slot ", j, " of a batch of ", cfg_.batch_size);
+  if (p <= 0) return false;  // no draw: batches stay exactly as without the option
+  Generator g(mix(cfg_.seed ^ tag, uint64_t(slot(batch, j))));
+  return g.uniform() < p;
+}
+
 bool Loader::from_mix_source(int64_t batch, int j) const {
-  CSGIS_CHECK(j >= 0 && j < cfg_.batch_size, "Loader::from_mix_source: slot ", j, " of a batch of ",
-              cfg_.batch_size);
-  if (cfg_.mix_fraction <= 0) return false;  // no draw: batches stay exactly as without mixing
-  Generator g(mix(cfg_.seed ^ kMixTag, uint64_t(slot(batch, j))));
-  return g.uniform() < cfg_.mix_fraction;
+  return slot_drawn("from_mix_source", kMixTag, cfg_.mix_fraction, batch, j);
 }
 
 bool Loader::is_clean_slot(int64_t batch, int j) const {
-  CSGIS_CHECK(j >= 0 && j < cfg_.batch_size, "Loader::is_clean_slot: slot ", j, " of a batch of ",
-              cfg_.batch_size);
-  if (cfg_.clean_fraction <= 0) return false;  // no draw: batches stay exactly as without the key
-  Generator g(mix(cfg_.seed ^ kCleanTag, uint64_t(slot(batch, j))));
-  return g.uniform() < cfg_.clean_fraction;
+  return slot_drawn("is_clean_slot", kCleanTag, cfg_.clean_fraction, batch, j);
 }
 
 Loader::Raw Loader::build(int64_t batch) const {

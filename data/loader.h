@@ -97,6 +97,7 @@ class Loader {
     std::exception_ptr error;
   };
   std::vector<int64_t> batch_samples(int64_t batch) const;
+  bool slot_drawn(const char* what, uint64_t tag, double p, int64_t batch, int j) const;
   Raw build(int64_t batch) const;
   Batch to_batch(int64_t batch, Raw&& raw) const;
   void worker_loop();

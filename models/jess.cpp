@@ -163,6 +163,10 @@ int64_t count_parameters(const nn::Module& module) {
 namespace {
 // Weights with a NaN or an infinity (or a negative BatchNorm variance) make every output pixel
 // NaN, which an 8-bit PNG would silently store as black: refuse them at load, naming the tensor.
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 void refuse_non_finite_state(const std::string& path, const Jess& model) {
   const nn::StateDict state = model.state_dict();
   const nn::NonFiniteEntry bad = nn::find_non_finite(state);
@@ -170,8 +174,7 @@ void refuse_non_finite_state(const std::string& path, const Jess& model) {
     CSGIS_FAIL("weights '", path, "': tensor '", bad.name, "' holds ", std::isnan(bad.value) ? "NaN" : "an infinity",
                " at index ", bad.index, " of ", nn::find_entry(state, bad.name)->numel(), " (weights must be finite numbers)");
   for (const auto& [name, tensor] : state) {
-    const bool is_variance = name.size() >= 12 && name.compare(name.size() - 12, 12, ".running_var") == 0;
-    if (!is_variance) continue;
+    if (!ends_with(name, ".running_var")) continue;
     const std::vector<double> values = tensor.to_vector<double>();
     for (size_t i = 0; i < values.size(); ++i)
       if (values[i] < 0)
@@ -184,10 +187,11 @@ void refuse_non_finite_state(const std::string& path, const Jess& model) {
 // evaluate) the last step of a run, not only its best.safetensors. The trainer works in RGB.
 void keep_checkpoint_model(SafetensorsFile& file) {
   const auto fmt = file.metadata.find("format");
-  if (fmt == file.metadata.end() || fmt->second.rfind("csgis-train-checkpoint", 0) != 0) return;
+  if (fmt == file.metadata.end() || fmt->second != kTrainCheckpointFormat) return;
+  const std::string prefix = kCheckpointModelPrefix;
   std::vector<std::pair<std::string, Tensor>> model_tensors;
   for (auto& [name, t] : file.tensors)
-    if (name.rfind("model.", 0) == 0) model_tensors.emplace_back(name.substr(6), t);
+    if (name.rfind(prefix, 0) == 0) model_tensors.emplace_back(name.substr(prefix.size()), t);
   file.tensors = std::move(model_tensors);
   std::map<std::string, std::string> md;
   for (const char* key : {kJessConfigKey, "step"})
@@ -195,17 +199,11 @@ void keep_checkpoint_model(SafetensorsFile& file) {
   md[kChannelOrderKey] = "rgb";
   file.metadata = std::move(md);
 }
-}  // namespace
 
-namespace {
 // The name in a model of config `from` of the tensor called `name` in a deeper model of config
 // `to`, or "" when `to`'s tensor belongs to an appended block. The blocks of interpreter2 and
 // refine sit between fixed head layers and tail layers whose Sequential indices move with the
 // block count (jess_index).
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 std::string grown_source_name(const std::string& name, const JessConfig& from, const JessConfig& to) {
   auto index_after = [&](const std::string& prefix, size_t& rest) -> long {
     if (name.rfind(prefix, 0) != 0) return -1;

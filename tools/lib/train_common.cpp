@@ -14,6 +14,7 @@
 #include "engine/context.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/safetensors.h"
+#include "models/jess.h"
 
 namespace fs = std::filesystem;
 
@@ -167,7 +168,7 @@ void save_run_checkpoint(const std::string& path, const std::string& format, con
                          const optim::Optimizer& opt, int64_t step, const std::string& best_key, double best,
                          const Metadata& extra) {
   std::vector<std::pair<std::string, Tensor>> tensors;
-  for (auto& [name, t] : model.state_dict()) tensors.emplace_back("model." + name, t);
+  for (auto& [name, t] : model.state_dict()) tensors.emplace_back(models::kCheckpointModelPrefix + name, t);
   optim::OptimizerState st = opt.state();
   for (auto& [name, t] : st.tensors) tensors.emplace_back("optim." + name, t);
   Metadata meta = extra;
@@ -209,7 +210,8 @@ RestoredRun load_run_checkpoint(const std::string& path, const std::string& form
   nn::StateDict model_state;
   optim::OptimizerState opt_state;
   for (auto& [name, t] : f.tensors) {
-    if (name.rfind("model.", 0) == 0) model_state.emplace_back(name.substr(6), t);
+    if (name.rfind(models::kCheckpointModelPrefix, 0) == 0)
+      model_state.emplace_back(name.substr(std::string(models::kCheckpointModelPrefix).size()), t);
     else if (name.rfind("optim.", 0) == 0) opt_state.tensors.emplace_back(name.substr(6), t);
     else CSGIS_FAIL("checkpoint '", path, "': unexpected tensor '", name, "'");
   }

@@ -34,7 +34,7 @@ namespace csgis::tools {
 
 namespace {
 
-constexpr const char* kCheckpointFormat = "csgis-train-checkpoint-1";
+constexpr const char* kCheckpointFormat = models::kTrainCheckpointFormat;
 
 // Validation images as [1,3,H,W] tensors on the device, with the input's own scores.
 struct ValidationSet {

@@ -120,6 +120,11 @@ int64_t count_parameters(const nn::Module& module);
 // Metadata keys save_jess writes from the model; callers may not pass them as extra metadata.
 inline constexpr const char* kJessConfigKey = "jess_config";      // JessConfig::to_json()
 inline constexpr const char* kChannelOrderKey = "channel_order";  // "rgb" / "bgr"
+// What `csgis train` writes as OUT/checkpoint.safetensors: this "format" metadata entry, the
+// model's tensors under this name prefix (beside the optimizer's "optim." ones). load_jess reads
+// the model out of such a file.
+inline constexpr const char* kTrainCheckpointFormat = "csgis-train-checkpoint-1";
+inline constexpr const char* kCheckpointModelPrefix = "model.";
 
 // Loads a plain PyTorch state_dict export (F32/F64/F16/BF16 weights, int64 num_batches_tracked, no
 // metadata: taken as BGR) or a file from save_jess. The architecture is inferred from the names and
